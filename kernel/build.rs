@@ -1,0 +1,103 @@
+//! Embeds the site folder into the kernel at build time.
+//!
+//! Every file under `SITE_DIR` (default: the workspace's `static/`) becomes an
+//! entry of `ASSETS` with its raw bytes, a zopfli gzip copy when that is
+//! smaller, its Content-Type from the extension, and an ETag from its bytes.
+//! Phones then get pre-compressed bytes with no work done at request time.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest.parent().expect("kernel/ sits in the workspace").to_path_buf();
+    println!("cargo:rerun-if-env-changed=SITE_DIR");
+    let site = match env::var("SITE_DIR") {
+        Ok(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        Ok(dir) => workspace.join(dir),
+        Err(_) => workspace.join("static"),
+    };
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let mut files = Vec::new();
+    collect(&site, &site, &mut files);
+    files.sort();
+    if !files.iter().any(|(url, _)| url == "/index.html") {
+        panic!("site folder {} has no index.html", site.display());
+    }
+
+    let mut table = String::from("/// The site, as embedded at build time.\npub static ASSETS: &[Asset] = &[\n");
+    for (index, (url, path)) in files.iter().enumerate() {
+        let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let mut gzipped = Vec::new();
+        zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, &bytes[..], &mut gzipped)
+            .expect("compressing into memory cannot fail");
+        let gzip = if gzipped.len() + 32 < bytes.len() {
+            let gz_path = out.join(format!("asset-{index}.gz"));
+            fs::write(&gz_path, &gzipped).expect("writing OUT_DIR");
+            format!("Some(include_bytes!({:?}))", gz_path.display().to_string())
+        } else {
+            "None".to_string()
+        };
+        writeln!(
+            table,
+            "    Asset {{ path: {url:?}, content_type: {:?}, etag: \"\\\"{:016x}\\\"\", body: include_bytes!({:?}), gzip: {gzip} }},",
+            content_type(path),
+            fnv1a(&bytes),
+            path.display().to_string(),
+        )
+        .expect("writing to a String");
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    table.push_str("];\n");
+    fs::write(out.join("site.rs"), table).expect("writing OUT_DIR");
+}
+
+/// Walks `dir`, recording (URL path, file path) for every visible file.
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("site folder {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("reading the site folder").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else {
+            let relative = path.strip_prefix(root).expect("inside the root");
+            let url: Vec<_> = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+            files.push((format!("/{}", url.join("/")), path));
+        }
+    }
+}
+
+fn content_type(path: &Path) -> &'static str {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match extension.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "txt" => "text/plain; charset=utf-8",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "wasm" => "application/wasm",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+/// 64-bit FNV-1a: a stable fingerprint for the ETag, not a security hash.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}

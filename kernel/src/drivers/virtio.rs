@@ -1,0 +1,172 @@
+//! virtio over MMIO (QEMU `virt`): finds devices and adapts virtio-net to the
+//! kernel's `NetDevice` boundary and virtio-rng to its entropy source.
+//!
+//! The device logic comes from `virtio-drivers` (legacy and modern MMIO
+//! transports); this file holds the slot scan and the DMA glue. Memory is
+//! identity-mapped, so a buffer's physical address is its virtual address.
+
+use alloc::alloc::{alloc_zeroed, dealloc, Layout};
+use core::ptr::NonNull;
+
+use virtio_drivers::device::net::VirtIONet;
+use virtio_drivers::device::rng::VirtIORng;
+use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
+use virtio_drivers::transport::{DeviceType, Transport};
+use virtio_drivers::{BufferDirection, Hal, PhysAddr, PAGE_SIZE};
+
+use crate::net::device::{NetDevice, Received, MAX_FRAME};
+
+/// Where a board's virtio-mmio slots are.
+#[derive(Clone, Copy, Debug)]
+pub struct VirtioMmioSlots {
+    /// Address of slot 0.
+    pub base: usize,
+    /// How many slots to scan.
+    pub count: usize,
+    /// Bytes between slots.
+    pub stride: usize,
+    /// GIC interrupt ID of slot 0; slot N uses `first_intid + N`.
+    pub first_intid: u32,
+}
+
+/// DMA for virtio-drivers: heap pages, identity-mapped.
+pub struct IdentityHal;
+
+fn dma_layout(pages: usize) -> Layout {
+    Layout::from_size_align(pages * PAGE_SIZE, PAGE_SIZE).unwrap_or(Layout::new::<u8>())
+}
+
+// SAFETY: allocations are page-aligned, zeroed and owned by the device until
+// `dma_dealloc`; physical and virtual addresses are equal under the identity map.
+unsafe impl Hal for IdentityHal {
+    fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { alloc_zeroed(dma_layout(pages)) };
+        let ptr = NonNull::new(ptr).unwrap_or_else(|| panic!("out of memory for {pages} DMA pages"));
+        (ptr.as_ptr() as PhysAddr, ptr)
+    }
+
+    unsafe fn dma_dealloc(_paddr: PhysAddr, vaddr: NonNull<u8>, pages: usize) -> i32 {
+        // SAFETY: `vaddr` came from `dma_alloc` with the same page count.
+        unsafe { dealloc(vaddr.as_ptr(), dma_layout(pages)) };
+        0
+    }
+
+    unsafe fn mmio_phys_to_virt(paddr: PhysAddr, _size: usize) -> NonNull<u8> {
+        NonNull::new(paddr as *mut u8).unwrap_or(NonNull::dangling())
+    }
+
+    unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {
+        buffer.cast::<u8>().as_ptr() as PhysAddr
+    }
+
+    unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {}
+}
+
+const QUEUE_SIZE: usize = 64;
+
+/// The virtio devices the kernel uses, as found by `probe`.
+#[derive(Default)]
+pub struct VirtioDevices {
+    /// The first network device.
+    pub net: Option<VirtioNet>,
+    /// The first entropy device.
+    pub rng: Option<VirtioRng>,
+}
+
+/// Scans every slot (QEMU fills them from the top) and claims the first
+/// network and entropy devices.
+pub fn probe(slots: &VirtioMmioSlots) -> VirtioDevices {
+    let mut found = VirtioDevices::default();
+    for slot in 0..slots.count {
+        let base = slots.base + slot * slots.stride;
+        let Some(header) = NonNull::new(base as *mut VirtIOHeader) else { continue };
+        // SAFETY: each slot is a virtio-mmio register window of `stride`
+        // bytes named by the board, mapped as device memory, claimed once.
+        let Ok(transport) = (unsafe { MmioTransport::new(header, slots.stride) }) else { continue };
+        let intid = slots.first_intid + slot as u32;
+        match transport.device_type() {
+            DeviceType::Network if found.net.is_none() => {
+                log::info!("virtio-net in slot {slot} ({:?} transport)", transport.version());
+                match VirtIONet::new(transport, MAX_FRAME) {
+                    Ok(device) => found.net = Some(VirtioNet { device, intid }),
+                    Err(error) => log::error!("virtio-net in slot {slot} failed: {error:?}"),
+                }
+            }
+            DeviceType::EntropySource if found.rng.is_none() => match VirtIORng::new(transport) {
+                Ok(device) => {
+                    log::info!("virtio-rng in slot {slot}");
+                    found.rng = Some(VirtioRng { device });
+                }
+                Err(error) => log::error!("virtio-rng in slot {slot} failed: {error:?}"),
+            },
+            _ => {}
+        }
+    }
+    found
+}
+
+/// virtio-net behind the kernel's `NetDevice` boundary.
+pub struct VirtioNet {
+    device: VirtIONet<IdentityHal, MmioTransport<'static>, QUEUE_SIZE>,
+    intid: u32,
+}
+
+impl NetDevice for VirtioNet {
+    fn mac_address(&self) -> [u8; 6] {
+        self.device.mac_address()
+    }
+
+    fn receive(&mut self, frame: &mut [u8]) -> Received {
+        let Ok(buffer) = self.device.receive() else { return Received::Nothing };
+        let packet = buffer.packet();
+        let received = match frame.get_mut(..packet.len()) {
+            Some(destination) => {
+                destination.copy_from_slice(packet);
+                Received::Frame(packet.len())
+            }
+            None => Received::Dropped,
+        };
+        if let Err(error) = self.device.recycle_rx_buffer(buffer) {
+            log::error!("virtio-net lost a receive buffer: {error:?}");
+        }
+        received
+    }
+
+    fn can_transmit(&self) -> bool {
+        self.device.can_send()
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> bool {
+        let mut buffer = self.device.new_tx_buffer(frame.len());
+        buffer.packet_mut().copy_from_slice(frame);
+        self.device.send(buffer).is_ok()
+    }
+
+    fn interrupt_id(&self) -> Option<u32> {
+        Some(self.intid)
+    }
+
+    fn acknowledge_interrupt(&mut self) {
+        self.device.ack_interrupt();
+    }
+}
+
+/// virtio-rng: the entropy source on QEMU `virt`.
+pub struct VirtioRng {
+    device: VirtIORng<IdentityHal, MmioTransport<'static>>,
+}
+
+impl VirtioRng {
+    /// Fills `buffer` with entropy; false if the device failed.
+    pub fn fill(&mut self, buffer: &mut [u8]) -> bool {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match self.device.request_entropy(&mut buffer[filled..]) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => filled += n,
+            }
+        }
+        true
+    }
+}

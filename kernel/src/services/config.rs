@@ -1,0 +1,236 @@
+//! Runtime configuration: board-independent defaults, overridden by
+//! `key=value` words in the DTB's `chosen/bootargs`.
+//!
+//! A booth operator changes the address, the DHCP pool or the name by editing
+//! one line in `boot.scr` (or `qemu.sh --append`), with no rebuild. A bad
+//! word never stops the boot: it is reported and its default kept.
+
+#![deny(unsafe_code)]
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+/// What a deliberate crash should look like (for testing the crash path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashTrigger {
+    /// A Rust panic.
+    Panic,
+    /// A data abort on an unmapped address.
+    Fault,
+}
+
+/// The appliance's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The appliance's own address (`ip=10.42.0.1/24`).
+    pub address: Ipv4Addr,
+    /// Prefix length of the appliance's network.
+    pub prefix_len: u8,
+    /// HTTP connection slots (`http_slots=16`).
+    pub http_slots: usize,
+    /// First address the DHCP server hands out (`dhcp_pool=10.42.0.10-10.42.0.250`).
+    pub pool_start: Ipv4Addr,
+    /// Last address the DHCP server hands out.
+    pub pool_end: Ipv4Addr,
+    /// DHCP lease time in seconds (`lease=3600`).
+    pub lease_secs: u32,
+    /// The appliance's canonical DNS name (`name=2048.home.arpa`).
+    pub canonical_name: String,
+    /// Crash on purpose once the network is up (`crash=panic` or `crash=fault`).
+    pub crash: Option<CrashTrigger>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            address: Ipv4Addr::new(10, 42, 0, 1),
+            prefix_len: 24,
+            http_slots: 16,
+            pool_start: Ipv4Addr::new(10, 42, 0, 10),
+            pool_end: Ipv4Addr::new(10, 42, 0, 250),
+            lease_secs: 3600,
+            canonical_name: String::from("2048.home.arpa"),
+            crash: None,
+        }
+    }
+}
+
+/// Most HTTP slots that can be asked for: each holds TCP buffers.
+pub const MAX_HTTP_SLOTS: usize = 64;
+
+/// A bootargs word that was not applied, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// The word as written.
+    pub word: String,
+    /// Why it was ignored.
+    pub reason: &'static str,
+}
+
+impl Config {
+    /// Applies the words of `bootargs` to the defaults. Words without `=` and
+    /// keys meant for other software (`console=...`) are ignored silently;
+    /// our keys with bad values are returned as `Rejected`.
+    pub fn from_bootargs(bootargs: &str) -> (Self, Vec<Rejected>) {
+        let mut config = Self::default();
+        let mut rejected = Vec::new();
+        for word in bootargs.split_ascii_whitespace() {
+            let Some((key, value)) = word.split_once('=') else { continue };
+            if let Err(reason) = config.apply(key, value) {
+                rejected.push(Rejected { word: String::from(word), reason });
+            }
+        }
+        if let Err(reason) = config.check_pool() {
+            if bootargs.contains("dhcp_pool=") {
+                rejected.push(Rejected { word: String::from("dhcp_pool"), reason });
+            }
+            config.derive_pool();
+        }
+        (config, rejected)
+    }
+
+    fn apply(&mut self, key: &str, value: &str) -> Result<(), &'static str> {
+        match key {
+            "ip" => {
+                let (address, prefix) = value.split_once('/').unwrap_or((value, "24"));
+                let address: Ipv4Addr = address.parse().map_err(|_| "not an IPv4 address")?;
+                let prefix: u8 = prefix.parse().map_err(|_| "prefix is not a number")?;
+                if !(8..=30).contains(&prefix) {
+                    return Err("prefix must be 8 to 30");
+                }
+                self.address = address;
+                self.prefix_len = prefix;
+            }
+            "http_slots" => {
+                let slots: usize = value.parse().map_err(|_| "not a number")?;
+                if !(1..=MAX_HTTP_SLOTS).contains(&slots) {
+                    return Err("must be 1 to 64");
+                }
+                self.http_slots = slots;
+            }
+            "dhcp_pool" => {
+                let (start, end) = value.split_once('-').ok_or("expected FIRST-LAST")?;
+                self.pool_start = start.parse().map_err(|_| "first address is not IPv4")?;
+                self.pool_end = end.parse().map_err(|_| "last address is not IPv4")?;
+            }
+            "lease" => {
+                let secs: u32 = value.parse().map_err(|_| "not a number of seconds")?;
+                if !(60..=7 * 24 * 3600).contains(&secs) {
+                    return Err("must be 60 s to 7 days");
+                }
+                self.lease_secs = secs;
+            }
+            "name" => {
+                let valid = !value.is_empty()
+                    && value.len() <= 253
+                    && value.split('.').all(|label| {
+                        !label.is_empty() && label.len() <= 63 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    });
+                if !valid {
+                    return Err("not a valid DNS name");
+                }
+                self.canonical_name = value.to_ascii_lowercase();
+            }
+            "crash" => {
+                self.crash = Some(match value {
+                    "panic" => CrashTrigger::Panic,
+                    "fault" => CrashTrigger::Fault,
+                    _ => return Err("expected panic or fault"),
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The netmask of the appliance's network.
+    pub fn netmask(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0))
+    }
+
+    fn same_network(&self, other: Ipv4Addr) -> bool {
+        let mask = u32::from(self.netmask());
+        u32::from(other) & mask == u32::from(self.address) & mask
+    }
+
+    /// A pool in the appliance's own network: .10 to .250 of a /24 (or the
+    /// like in a larger network), or every other host of a smaller one.
+    fn derive_pool(&mut self) {
+        let mask = u32::from(self.netmask());
+        let network = u32::from(self.address) & mask;
+        let broadcast = network | !mask;
+        let (start, end) = if self.prefix_len <= 24 { (network | 10, network | 250) } else { (network + 1, broadcast - 1) };
+        let own = u32::from(self.address);
+        let (start, end) = if own == start { (start + 1, end) } else if own == end { (start, end - 1) } else if (start..=end).contains(&own) { (own + 1, end) } else { (start, end) };
+        self.pool_start = Ipv4Addr::from(start);
+        self.pool_end = Ipv4Addr::from(end);
+    }
+
+    fn check_pool(&self) -> Result<(), &'static str> {
+        let (start, end) = (u32::from(self.pool_start), u32::from(self.pool_end));
+        if start > end {
+            return Err("pool ends before it starts");
+        }
+        if !self.same_network(self.pool_start) || !self.same_network(self.pool_end) {
+            return Err("pool is outside the appliance's network");
+        }
+        if (start..=end).contains(&u32::from(self.address)) {
+            return Err("pool contains the appliance's own address");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_appliance_network() {
+        let (config, rejected) = Config::from_bootargs("console=ttyAMA0");
+        assert_eq!(config, Config::default());
+        assert!(rejected.is_empty());
+        assert_eq!(config.netmask(), Ipv4Addr::new(255, 255, 255, 0));
+    }
+
+    #[test]
+    fn bootargs_override_each_setting() {
+        let (config, rejected) = Config::from_bootargs(
+            "ip=192.168.7.1/16 http_slots=32 dhcp_pool=192.168.7.100-192.168.7.110 lease=120 name=Game.Example crash=fault",
+        );
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(config.address, Ipv4Addr::new(192, 168, 7, 1));
+        assert_eq!(config.prefix_len, 16);
+        assert_eq!(config.netmask(), Ipv4Addr::new(255, 255, 0, 0));
+        assert_eq!(config.http_slots, 32);
+        assert_eq!(config.pool_start, Ipv4Addr::new(192, 168, 7, 100));
+        assert_eq!(config.pool_end, Ipv4Addr::new(192, 168, 7, 110));
+        assert_eq!(config.lease_secs, 120);
+        assert_eq!(config.canonical_name, "game.example");
+        assert_eq!(config.crash, Some(CrashTrigger::Fault));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_and_defaults_kept() {
+        let (config, rejected) =
+            Config::from_bootargs("ip=10.42.0.999 http_slots=0 lease=abc name=bad..name crash=maybe dhcp_pool=1");
+        assert_eq!(config, Config::default());
+        let words: Vec<_> = rejected.iter().map(|r| r.word.as_str()).collect();
+        assert_eq!(words, ["ip=10.42.0.999", "http_slots=0", "lease=abc", "name=bad..name", "crash=maybe", "dhcp_pool=1"]);
+    }
+
+    #[test]
+    fn a_pool_outside_the_network_falls_back() {
+        let (config, rejected) = Config::from_bootargs("dhcp_pool=10.43.0.10-10.43.0.20");
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(config.pool_start, Config::default().pool_start);
+        let (config, rejected) = Config::from_bootargs("ip=192.168.1.1");
+        assert!(rejected.is_empty());
+        assert_eq!((config.pool_start, config.pool_end), (Ipv4Addr::new(192, 168, 1, 10), Ipv4Addr::new(192, 168, 1, 250)));
+        let (config, _) = Config::from_bootargs("ip=172.16.0.1/29");
+        assert_eq!((config.pool_start, config.pool_end), (Ipv4Addr::new(172, 16, 0, 2), Ipv4Addr::new(172, 16, 0, 6)));
+        let (_, rejected) = Config::from_bootargs("dhcp_pool=10.42.0.1-10.42.0.20");
+        assert_eq!(rejected[0].reason, "pool contains the appliance's own address");
+    }
+}

@@ -1,0 +1,8 @@
+//! What the appliance does on the network: HTTP routes, the embedded site and
+//! the live statistics. No `unsafe`, no registers: every service builds and is
+//! unit-tested on the host.
+
+pub mod config;
+pub mod http;
+pub mod site;
+pub mod stats;
