@@ -1,1 +1,18 @@
+//! QEMU `virt` with a Cortex-A53 (AArch64): memory map and drivers only.
+
 #![no_std]
+#![no_main]
+
+use kernel::board::Board;
+use kernel::console::Uart;
+use kernel::drivers::virtio::VirtioMmioSlots;
+
+static BOARD: Board = Board {
+    name: "qemu-virt-aarch64",
+    ram: (0x4000_0000, 128 << 20),
+    uart: Uart::Pl011(0x0900_0000),
+    gic: (0x0800_0000, 0x0801_0000),
+    virtio: VirtioMmioSlots { base: 0x0a00_0000, count: 32, stride: 0x200, first_intid: 48 },
+};
+
+kernel::entry!(BOARD);

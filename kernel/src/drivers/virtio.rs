@@ -14,7 +14,7 @@ use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
 use virtio_drivers::transport::{DeviceType, Transport};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr, PAGE_SIZE};
 
-use crate::net::device::{NetDevice, Received, MAX_FRAME};
+use crate::net::device::{NetDevice, Received};
 
 /// Where a board's virtio-mmio slots are.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +64,8 @@ unsafe impl Hal for IdentityHal {
 }
 
 const QUEUE_SIZE: usize = 64;
+/// virtio-net receive buffers: a full frame plus the virtio header, rounded up.
+const RX_BUFFER_BYTES: usize = 2048;
 
 /// The virtio devices the kernel uses, as found by `probe`.
 #[derive(Default)]
@@ -88,7 +90,7 @@ pub fn probe(slots: &VirtioMmioSlots) -> VirtioDevices {
         match transport.device_type() {
             DeviceType::Network if found.net.is_none() => {
                 log::info!("virtio-net in slot {slot} ({:?} transport)", transport.version());
-                match VirtIONet::new(transport, MAX_FRAME) {
+                match VirtIONet::new(transport, RX_BUFFER_BYTES) {
                     Ok(device) => found.net = Some(VirtioNet { device, intid }),
                     Err(error) => log::error!("virtio-net in slot {slot} failed: {error:?}"),
                 }

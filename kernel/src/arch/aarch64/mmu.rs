@@ -6,7 +6,7 @@
 //! pointer dereference faults instead of reading flash.
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{Readable, Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
+use aarch64_cpu::registers::{ReadWriteable, Readable, Writeable, MAIR_EL1, SCTLR_EL1, TCR_EL1, TTBR0_EL1};
 
 const BLOCK: u64 = 0b01;
 const TABLE: u64 = 0b11;

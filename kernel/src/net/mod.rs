@@ -1,0 +1,141 @@
+//! The network: smoltcp on the board's NIC, the executor that runs the
+//! connection tasks, and the loop that sleeps until there is work.
+//!
+//! This layer knows sockets and time, not HTTP: it hands accepted
+//! connections to the HTTP service in `services`.
+
+pub mod device;
+pub mod executor;
+pub mod tcp;
+
+use core::net::Ipv4Addr;
+
+use picoserve::routing::PathRouter;
+use picoserve::Router;
+use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketSet};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr};
+
+use self::device::{NetDevice, SmoltcpDevice};
+use self::executor::Executor;
+use self::tcp::{Connection, KernelTimer, Shared};
+use crate::services::stats::STATS;
+
+/// TCP receive buffer per HTTP slot: requests are small.
+const SLOT_RX_BYTES: usize = 4096;
+/// TCP send buffer per HTTP slot: room for a whole asset in flight.
+const SLOT_TX_BYTES: usize = 32 * 1024;
+/// picoserve's request buffer per slot; a larger request head gets 431.
+const HTTP_BUFFER_BYTES: usize = 2048;
+
+/// How long a client may take, so idle or trickling clients cannot hold a
+/// slot: 5 s to start a request, 5 s to finish sending it (10 s at most).
+const HTTP_CONFIG: picoserve::Config = picoserve::Config::new(picoserve::Timeouts {
+    start_read_request: picoserve::time::Duration::from_secs(5),
+    persistent_start_read_request: picoserve::time::Duration::from_secs(5),
+    read_request: picoserve::time::Duration::from_secs(5),
+    write: picoserve::time::Duration::from_secs(5),
+})
+.keep_connection_alive();
+
+/// What the idle loop needs from the platform: sleeping until a deadline or
+/// an interrupt, and acknowledging what woke it.
+pub trait Sleeper<D: NetDevice> {
+    /// Sleeps until `deadline_us` (µs since power-on) or an interrupt.
+    fn sleep(&mut self, deadline_us: Option<u64>, nic: &mut D);
+}
+
+/// The interface and its device.
+pub struct Network<D: NetDevice> {
+    iface: Interface,
+    device: SmoltcpDevice<D>,
+}
+
+impl<D: NetDevice> Network<D> {
+    /// Brings the interface up with the appliance's address.
+    pub fn new(driver: D, address: Ipv4Addr, prefix_len: u8, random_seed: u64, now_us: fn() -> u64) -> Self {
+        let mut device = SmoltcpDevice::new(driver);
+        let mac = EthernetAddress(device.driver.mac_address());
+        let mut config = IfaceConfig::new(HardwareAddress::Ethernet(mac));
+        config.random_seed = random_seed;
+        let mut iface = Interface::new(config, &mut device, instant(now_us()));
+        iface.update_ip_addrs(|addrs| {
+            let _ = addrs.push(IpCidr::new(address.into(), prefix_len));
+        });
+        Self { iface, device }
+    }
+
+    /// The NIC's MAC address.
+    pub fn mac_address(&self) -> [u8; 6] {
+        self.device.driver.mac_address()
+    }
+
+    /// Serves HTTP on port 80 with one task per slot, forever.
+    pub fn serve<P: PathRouter>(
+        mut self,
+        app: &Router<P>,
+        slots: usize,
+        now_us: fn() -> u64,
+        sleeper: &mut impl Sleeper<D>,
+        on_listening: impl FnOnce(),
+    ) -> ! {
+        let shared = Shared::new(SocketSet::new(alloc::vec::Vec::new()), slots, SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
+        let mut executor = Executor::new(&shared.deadlines);
+        for slot in 0..slots {
+            executor.spawn(http_slot(&shared, slot, app));
+        }
+        executor.run_pass();
+        on_listening();
+        loop {
+            let now = instant(now_us());
+            let changed = {
+                let mut sockets = shared.sockets.borrow_mut();
+                self.iface.poll(now, &mut self.device, &mut sockets) == PollResult::SocketStateChanged
+            };
+            if changed {
+                executor.wake_all();
+            }
+            if executor.run_pass() {
+                continue;
+            }
+            let stack_delay = self.iface.poll_delay(instant(now_us()), &shared.sockets.borrow());
+            if stack_delay.is_some_and(|d| d.total_micros() == 0) {
+                continue;
+            }
+            let stack_deadline = stack_delay.map(|d| now_us() + d.total_micros());
+            let deadline = match (stack_deadline, shared.deadlines.earliest()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            sleeper.sleep(deadline, &mut self.device.driver);
+            executor.wake_all();
+        }
+    }
+}
+
+fn instant(micros: u64) -> smoltcp::time::Instant {
+    smoltcp::time::Instant::from_micros(micros as i64)
+}
+
+/// One HTTP slot: accept, serve until the client is done, repeat.
+async fn http_slot<P: PathRouter>(shared: &Shared<'_>, slot: usize, app: &Router<P>) {
+    let mut http_buffer = alloc::vec![0u8; HTTP_BUFFER_BYTES];
+    let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us };
+    loop {
+        shared.accept(slot, 80).await;
+        STATS.connections.up();
+        let server = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer);
+        match server.serve(Connection { shared, slot }).await {
+            Ok(_) => {}
+            Err(picoserve::Error::BadRequest) => STATS.bad_requests.increment(),
+            Err(picoserve::Error::ReadTimeout(_) | picoserve::Error::WriteTimeout(_)) => {
+                STATS.timed_out.increment();
+                shared.abort(slot).await;
+            }
+            Err(error) => {
+                log::debug!("slot {slot}: {error:?}");
+                shared.abort(slot).await;
+            }
+        }
+        STATS.connections.down();
+    }
+}

@@ -1,0 +1,351 @@
+//! smoltcp TCP sockets as picoserve connections, one socket per HTTP slot.
+//!
+//! smoltcp has no listen backlog, so each slot owns a socket that listens,
+//! serves one connection, and listens again. When the last listening socket
+//! is taken, the slot that has waited longest for its client (an idle
+//! keep-alive or a slowloris trickle) is evicted, so a new visitor is never
+//! locked out by connections that are not being served.
+
+#![deny(unsafe_code)]
+
+use core::cell::{Cell, RefCell};
+use core::future::poll_fn;
+use core::task::Poll;
+
+use picoserve::io::{embedded_io_async, ErrorType, Read, Write};
+use picoserve::mem::BorrowedBuffer;
+use picoserve::time::Duration;
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::socket::tcp;
+
+use super::executor::{yield_now, Deadlines, Sleep};
+use crate::services::stats::STATS;
+
+/// Why a connection stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionError {
+    /// The peer or the stack closed or reset the connection.
+    Closed,
+    /// The request head did not fit the HTTP buffer (answered with 431).
+    HeadersTooLarge,
+    /// Closed to make room for a new client.
+    Evicted,
+}
+
+impl core::fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Closed => "connection closed",
+            Self::HeadersTooLarge => "request head too large",
+            Self::Evicted => "evicted for a new client",
+        })
+    }
+}
+
+impl core::error::Error for ConnectionError {}
+
+impl embedded_io_async::Error for ConnectionError {
+    fn kind(&self) -> embedded_io_async::ErrorKind {
+        match self {
+            Self::Closed | Self::Evicted => embedded_io_async::ErrorKind::ConnectionReset,
+            Self::HeadersTooLarge => embedded_io_async::ErrorKind::OutOfMemory,
+        }
+    }
+}
+
+/// Per-slot bookkeeping beside its socket.
+pub struct Slot {
+    handle: SocketHandle,
+    waiting_since_us: Cell<u64>,
+    evict: Cell<bool>,
+    headers_too_large: Cell<bool>,
+}
+
+/// The sockets and slots the connection tasks share with the stack.
+pub struct Shared<'s> {
+    /// Every smoltcp socket.
+    pub sockets: RefCell<SocketSet<'s>>,
+    /// Where sleeping tasks register their wake-up time.
+    pub deadlines: Deadlines,
+    /// One entry per HTTP slot.
+    pub slots: alloc::vec::Vec<Slot>,
+    /// Microseconds since power-on.
+    pub now_us: fn() -> u64,
+}
+
+impl<'s> Shared<'s> {
+    /// Adds `count` TCP sockets with the given buffer sizes as HTTP slots.
+    pub fn new(mut sockets: SocketSet<'s>, count: usize, rx_bytes: usize, tx_bytes: usize, now_us: fn() -> u64) -> Self {
+        let slots = (0..count)
+            .map(|_| {
+                let rx = tcp::SocketBuffer::new(alloc::vec![0; rx_bytes]);
+                let tx = tcp::SocketBuffer::new(alloc::vec![0; tx_bytes]);
+                let mut socket = tcp::Socket::new(rx, tx);
+                socket.set_nagle_enabled(false);
+                socket.set_ack_delay(None);
+                socket.set_timeout(Some(smoltcp::time::Duration::from_secs(20)));
+                Slot {
+                    handle: sockets.add(socket),
+                    waiting_since_us: Cell::new(0),
+                    evict: Cell::new(false),
+                    headers_too_large: Cell::new(false),
+                }
+            })
+            .collect();
+        Self { sockets: RefCell::new(sockets), deadlines: Deadlines::new(), slots, now_us }
+    }
+
+    fn with_socket<R>(&self, slot: usize, f: impl FnOnce(&mut tcp::Socket<'s>, &Slot) -> R) -> Option<R> {
+        let slot = self.slots.get(slot)?;
+        let mut sockets = self.sockets.borrow_mut();
+        Some(f(sockets.get_mut::<tcp::Socket>(slot.handle), slot))
+    }
+
+    /// Listens on `port` and waits for a client; then makes sure another
+    /// slot is still listening, evicting the longest-waiting one if needed.
+    pub async fn accept(&self, slot: usize, port: u16) {
+        poll_fn(|cx| {
+            self.with_socket(slot, |socket, _| {
+                if !socket.is_open() && socket.listen(port).is_err() {
+                    return Poll::Pending;
+                }
+                if socket.may_recv() || socket.may_send() {
+                    Poll::Ready(())
+                } else {
+                    socket.register_recv_waker(cx.waker());
+                    Poll::Pending
+                }
+            })
+            .unwrap_or(Poll::Pending)
+        })
+        .await;
+        if let Some(this) = self.slots.get(slot) {
+            this.waiting_since_us.set((self.now_us)());
+            this.evict.set(false);
+            this.headers_too_large.set(false);
+        }
+        self.keep_one_listening(slot);
+    }
+
+    fn keep_one_listening(&self, accepted: usize) {
+        let sockets = self.sockets.borrow();
+        let listening = self.slots.iter().any(|s| sockets.get::<tcp::Socket>(s.handle).is_listening());
+        if listening || self.slots.len() < 2 {
+            return;
+        }
+        let victim = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|&(i, s)| i != accepted && !s.evict.get() && sockets.get::<tcp::Socket>(s.handle).is_active())
+            .min_by_key(|(_, s)| s.waiting_since_us.get());
+        if let Some((_, victim)) = victim {
+            victim.evict.set(true);
+            STATS.evicted.increment();
+        }
+    }
+
+    /// Closes the slot's connection: gracefully if it is still open (so
+    /// queued bytes such as an error response get out), by reset after
+    /// `linger` or if the peer does not finish.
+    pub async fn close(&self, slot: usize, linger: Duration) {
+        let deadline = (self.now_us)() + linger.as_millis() * 1000;
+        self.with_socket(slot, |socket, _| socket.close());
+        let finished = poll_fn(|cx| {
+            self.with_socket(slot, |socket, this| {
+                while socket.can_recv() {
+                    let _ = socket.recv(|data| (data.len(), ()));
+                }
+                if !socket.is_active() || this.evict.get() {
+                    Poll::Ready(true)
+                } else if (self.now_us)() >= deadline {
+                    Poll::Ready(false)
+                } else {
+                    socket.register_recv_waker(cx.waker());
+                    self.deadlines.register(deadline);
+                    Poll::Pending
+                }
+            })
+            .unwrap_or(Poll::Ready(false))
+        })
+        .await;
+        if !finished {
+            self.abort(slot).await;
+        }
+    }
+
+    /// Resets the slot's connection and lets the stack send the RST.
+    pub async fn abort(&self, slot: usize) {
+        self.with_socket(slot, |socket, _| socket.abort());
+        yield_now().await;
+    }
+}
+
+/// One HTTP slot's connection, as picoserve sees it.
+pub struct Connection<'a, 's> {
+    /// The shared sockets.
+    pub shared: &'a Shared<'s>,
+    /// Which slot.
+    pub slot: usize,
+}
+
+/// Reading half of a `Connection`.
+pub struct Reader<'a, 's>(&'a Shared<'s>, usize);
+/// Writing half of a `Connection`.
+pub struct Writer<'a, 's>(&'a Shared<'s>, usize);
+
+impl ErrorType for Reader<'_, '_> {
+    type Error = ConnectionError;
+}
+impl ErrorType for Writer<'_, '_> {
+    type Error = ConnectionError;
+}
+
+impl Read for Reader<'_, '_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ConnectionError> {
+        let Self(shared, slot) = *self;
+        if buf.is_empty() {
+            // picoserve asks for more bytes with no room left: the head is too large.
+            if let Some(this) = shared.slots.get(slot) {
+                this.headers_too_large.set(true);
+            }
+            return Err(ConnectionError::HeadersTooLarge);
+        }
+        poll_fn(|cx| {
+            shared
+                .with_socket(slot, |socket, this| {
+                    if this.evict.get() {
+                        Poll::Ready(Err(ConnectionError::Evicted))
+                    } else if socket.can_recv() {
+                        Poll::Ready(socket.recv_slice(buf).map_err(|_| ConnectionError::Closed))
+                    } else if !socket.may_recv() {
+                        Poll::Ready(Ok(0))
+                    } else {
+                        socket.register_recv_waker(cx.waker());
+                        Poll::Pending
+                    }
+                })
+                .unwrap_or(Poll::Ready(Err(ConnectionError::Closed)))
+        })
+        .await
+    }
+}
+
+impl Writer<'_, '_> {
+    /// Waits for send buffer space, then hands it to `fill`, which returns
+    /// (bytes written, result).
+    async fn with_send_buffer<R>(&mut self, fill: impl FnOnce(&mut [u8]) -> (usize, R)) -> Result<R, ConnectionError> {
+        let Self(shared, slot) = *self;
+        let mut fill = Some(fill);
+        poll_fn(|cx| {
+            shared
+                .with_socket(slot, |socket, this| {
+                    if this.evict.get() {
+                        Poll::Ready(Err(ConnectionError::Evicted))
+                    } else if socket.can_send() {
+                        this.waiting_since_us.set((shared.now_us)());
+                        match fill.take() {
+                            Some(fill) => Poll::Ready(socket.send(fill).map_err(|_| ConnectionError::Closed)),
+                            None => Poll::Ready(Err(ConnectionError::Closed)),
+                        }
+                    } else if !socket.may_send() {
+                        Poll::Ready(Err(ConnectionError::Closed))
+                    } else {
+                        socket.register_send_waker(cx.waker());
+                        Poll::Pending
+                    }
+                })
+                .unwrap_or(Poll::Ready(Err(ConnectionError::Closed)))
+        })
+        .await
+    }
+}
+
+impl embedded_io_async::Write for Writer<'_, '_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, ConnectionError> {
+        self.with_send_buffer(|space| {
+            let n = space.len().min(buf.len());
+            space[..n].copy_from_slice(&buf[..n]);
+            (n, n)
+        })
+        .await
+    }
+
+    /// Queued bytes go out on the stack's next poll; waiting here for their
+    /// ACK would cost a round trip per response.
+    async fn flush(&mut self) -> Result<(), ConnectionError> {
+        Ok(())
+    }
+}
+
+impl Write for Writer<'_, '_> {
+    async fn write_with<F: FnOnce(picoserve::mem::BorrowedCursor<'_>) -> R, R>(&mut self, f: F) -> Result<R, ConnectionError> {
+        self.with_send_buffer(|space| {
+            let mut buffer = BorrowedBuffer::new(space);
+            let result = f(buffer.unfilled());
+            (buffer.len(), result)
+        })
+        .await
+    }
+}
+
+/// The runtime marker for picoserve's `Socket` and `Timer`.
+pub struct KernelRuntime;
+
+impl<'a, 's> picoserve::io::Socket<KernelRuntime> for Connection<'a, 's> {
+    type Error = ConnectionError;
+    type ReadHalf<'r>
+        = Reader<'a, 's>
+    where
+        Self: 'r;
+    type WriteHalf<'r>
+        = Writer<'a, 's>
+    where
+        Self: 'r;
+
+    fn split(&mut self) -> (Self::ReadHalf<'_>, Self::WriteHalf<'_>) {
+        (Reader(self.shared, self.slot), Writer(self.shared, self.slot))
+    }
+
+    async fn abort<T: picoserve::Timer<KernelRuntime>>(
+        self,
+        timeouts: &picoserve::Timeouts,
+        _timer: &T,
+    ) -> Result<(), picoserve::Error<ConnectionError>> {
+        let too_large = self.shared.slots.get(self.slot).is_some_and(|s| s.headers_too_large.get());
+        if too_large {
+            STATS.bad_requests.increment();
+            let mut writer = Writer(self.shared, self.slot);
+            let _ = embedded_io_async::Write::write_all(&mut writer, HEADERS_TOO_LARGE).await;
+        }
+        // A graceful close delivers what picoserve queued (its 400 page, our 431).
+        self.shared.close(self.slot, timeouts.write).await;
+        Ok(())
+    }
+
+    async fn shutdown<T: picoserve::Timer<KernelRuntime>>(
+        self,
+        timeouts: &picoserve::Timeouts,
+        _timer: &T,
+    ) -> Result<(), picoserve::Error<ConnectionError>> {
+        self.shared.close(self.slot, timeouts.read_request).await;
+        Ok(())
+    }
+}
+
+const HEADERS_TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 35\r\nConnection: close\r\n\r\nRequest headers are too large here.\n";
+
+/// picoserve's clock: sleeps registered with the executor's deadlines.
+#[derive(Clone, Copy)]
+pub struct KernelTimer<'a> {
+    /// Where to register wake-ups.
+    pub deadlines: &'a Deadlines,
+    /// Microseconds since power-on.
+    pub now_us: fn() -> u64,
+}
+
+impl picoserve::Timer<KernelRuntime> for KernelTimer<'_> {
+    fn delay(&self, duration: Duration) -> impl core::future::Future<Output = ()> {
+        Sleep::until((self.now_us)() + duration.as_millis() * 1000, self.now_us, self.deadlines)
+    }
+}

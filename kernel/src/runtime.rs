@@ -1,0 +1,147 @@
+//! Boot sequence and the idle loop: entry → MMU → console → heap → NIC up →
+//! listening, each stage logged with its time since entry.
+
+use core::fmt::Write as _;
+
+use picoserve::Router;
+
+use crate::board::Board;
+use crate::console::{self, Console};
+use crate::drivers::gic::Gic;
+use crate::drivers::virtio;
+use crate::net::device::NetDevice;
+use crate::net::{Network, Sleeper};
+use crate::services::config::{Config, CrashTrigger};
+use crate::services::http::HttpService;
+use crate::services::stats::{HeapUsage, Platform, STATS};
+use crate::{arch, crash, dtb, heap, time};
+
+extern "C" {
+    static __kernel_end: u8;
+}
+
+/// Uptime and heap for `/stats.json`, from the real clock and allocator.
+struct KernelPlatform;
+
+impl Platform for KernelPlatform {
+    fn uptime_ms(&self) -> u64 {
+        time::millis_since_power_on()
+    }
+    fn heap(&self) -> HeapUsage {
+        heap::usage()
+    }
+}
+
+/// Sleeps with WFI until the timer or the NIC raises an interrupt.
+struct GicSleeper {
+    gic: Gic,
+    nic_intid: Option<u32>,
+}
+
+impl<D: NetDevice> Sleeper<D> for GicSleeper {
+    fn sleep(&mut self, deadline_us: Option<u64>, nic: &mut D) {
+        arch::set_timer_deadline(deadline_us.map(time::micros_to_ticks));
+        arch::wait_for_interrupt();
+        while let Some(iar) = self.gic.acknowledge() {
+            let intid = iar & 0x3ff;
+            if intid == arch::VIRTUAL_TIMER_INTID {
+                arch::set_timer_deadline(None);
+            } else if Some(intid) == self.nic_intid {
+                nic.acknowledge_interrupt();
+            }
+            self.gic.end(iar);
+        }
+    }
+}
+
+/// Boots the kernel on `board`, with the DTB the boot loader passed.
+pub fn start(board: &Board, dtb_address: usize) -> ! {
+    let entry_us = time::micros_since_power_on();
+    arch::enable_mmu(board.ram.0 as u64);
+    console::init(board.uart);
+    console::init_logging(log::LevelFilter::Info);
+    let crashes = crash::read_crash_record();
+    let since_entry = || (time::micros_since_power_on() - entry_us) as f64 / 1000.0;
+    let _ = writeln!(Console);
+    log::info!("2048 appliance {} on {}", env!("CARGO_PKG_VERSION"), board.name);
+    log::info!("entry at {:.3} ms after power-on", entry_us as f64 / 1000.0);
+    if crashes > 0 {
+        log::warn!("previous boot ended in a crash ({crashes} in a row); recovered by reset");
+    }
+
+    let boot = dtb::read(dtb_address, board.ram);
+    crash::set_reset_method(boot.reset);
+    let (ram_start, ram_size) = boot.ram.unwrap_or(board.ram);
+    let image_end = core::ptr::addr_of!(__kernel_end) as usize;
+    let (heap_start, heap_size) = free_ram(image_end, ram_start + ram_size, boot.dtb);
+    heap::init(heap_start, heap_size);
+    log::info!("heap: {} KiB at {heap_start:#x} (+{:.3} ms)", heap_size / 1024, since_entry());
+
+    let (config, rejected) = Config::from_bootargs(boot.bootargs());
+    for word in &rejected {
+        log::warn!("bootargs: ignored '{}': {}", word.word, word.reason);
+    }
+
+    let gic = Gic::new(board.gic.0, board.gic.1);
+    gic.enable(arch::VIRTUAL_TIMER_INTID);
+    let devices = virtio::probe(&board.virtio);
+    let Some(nic) = devices.net else {
+        panic!("no network device found");
+    };
+    let mut seed = [0u8; 8];
+    let seeded = devices.rng.is_some_and(|mut rng| rng.fill(&mut seed));
+    let seed = if seeded { u64::from_le_bytes(seed) } else { arch::counter() };
+    let nic_intid = nic.interrupt_id();
+    if let Some(intid) = nic_intid {
+        gic.enable(intid);
+    }
+    let now_us = time::micros_since_power_on;
+    let network = Network::new(nic, config.address, config.prefix_len, seed, now_us);
+    let mac = network.mac_address();
+    log::info!(
+        "NIC up: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {}/{} (+{:.3} ms)",
+        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], config.address, config.prefix_len, since_entry()
+    );
+
+    if let Some(trigger) = config.crash {
+        if crashes == 0 {
+            log::warn!("crash={trigger:?} asked for on the command line: crashing now");
+            match trigger {
+                CrashTrigger::Panic => panic!("deliberate crash (crash=panic)"),
+                CrashTrigger::Fault => {
+                    let _ = arch::touch_unmapped_memory();
+                }
+            }
+        } else {
+            log::info!("crash={trigger:?} skipped: this boot follows a crash");
+        }
+    }
+
+    let platform = KernelPlatform;
+    let app = Router::from_service(HttpService { platform: &platform });
+    let mut sleeper = GicSleeper { gic, nic_intid };
+    let slots = config.http_slots;
+    network.serve(&app, slots, now_us, &mut sleeper, || {
+        let boot_us = time::micros_since_power_on() - entry_us;
+        STATS.boot_ms.set(((boot_us + 999) / 1000) as u32);
+        log::info!("listening on http://{}:80/ with {slots} slots (+{:.3} ms)", config.address, boot_us as f64 / 1000.0);
+    })
+}
+
+/// The largest free RAM range after the image, avoiding the DTB.
+fn free_ram(image_end: usize, ram_end: usize, dtb: Option<(usize, usize)>) -> (usize, usize) {
+    let start = image_end;
+    match dtb {
+        Some((dtb_start, dtb_size)) if dtb_start >= start && dtb_start < ram_end => {
+            let dtb_end = (dtb_start + dtb_size + 0xfff) & !0xfff;
+            let below = dtb_start - start;
+            let above = ram_end.saturating_sub(dtb_end);
+            if below >= above {
+                (start, below)
+            } else {
+                (dtb_end, above)
+            }
+        }
+        _ => (start, ram_end.saturating_sub(start)),
+    }
+}

@@ -1,0 +1,27 @@
+//! Monotonic time from the architecture's generic timer.
+//!
+//! The counter starts at power-on (QEMU: at launch), so the same clock gives
+//! both uptime and the boot-stage timestamps on the serial log.
+
+use crate::arch;
+
+/// Microseconds since the counter started.
+pub fn micros_since_power_on() -> u64 {
+    ticks_to_micros(arch::counter())
+}
+
+/// Milliseconds since the counter started.
+pub fn millis_since_power_on() -> u64 {
+    micros_since_power_on() / 1000
+}
+
+/// Converts counter ticks to microseconds.
+pub fn ticks_to_micros(ticks: u64) -> u64 {
+    let frequency = arch::counter_frequency().max(1);
+    (u128::from(ticks) * 1_000_000 / u128::from(frequency)) as u64
+}
+
+/// Converts microseconds to counter ticks.
+pub fn micros_to_ticks(micros: u64) -> u64 {
+    (u128::from(micros) * u128::from(arch::counter_frequency()) / 1_000_000) as u64
+}
