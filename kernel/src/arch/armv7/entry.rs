@@ -41,7 +41,7 @@ _start:
     mcr     p15, 4, r0, c1, c1, 0   // HCR = 0
     mcr     p15, 4, r0, c1, c1, 2   // HCPTR: no coprocessor traps
     mov     r0, #0x1d3              // SVC, IRQ/FIQ/async aborts masked
-    msr     spsr_hyp, r0
+    msr     spsr_cxsf, r0           // SPSR_hyp (banked access is undefined from Hyp itself)
     adr     r0, 2f
     msr     elr_hyp, r0
     eret

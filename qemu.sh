@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds a board and boots it in QEMU, with the NIC on user networking
+# (host port forward) or a TAP device; prints the URL and streams the console.
+#
+# Usage: ./qemu.sh [BOARD] [options]
+#   BOARD              qemu-virt-armv7 (default) or qemu-virt-aarch64
+#   --port N           host port forwarded to the appliance's port 80 (default 8080)
+#   --tap IFACE        attach the NIC to TAP device IFACE instead of user networking
+#   --append 'ARGS'    kernel bootargs, e.g. 'ip=10.42.0.1/24 http_slots=32'
+#   --virtualization   start at EL2/Hyp, as U-Boot does on real boards
+#   --gdb              wait for gdb on tcp::1234 (gdb build/BOARD/BOARD.elf)
+#   --no-build         boot the last build
+#   --reboot           let a crash reset reboot the guest (default: QEMU exits)
+set -euo pipefail
+cd "$(dirname "$0")"
+. tools/boards.sh
+
+board=qemu-virt-armv7; port=8080; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --port) port=$2; shift ;;
+        --tap) tap=$2; shift ;;
+        --append) append=$2; shift ;;
+        --virtualization) virt=,virtualization=on ;;
+        --gdb) gdb=(-s -S) ;;
+        --no-build) build= ;;
+        --reboot) reboot= ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -*) echo "unknown option $1" >&2; exit 2 ;;
+        *) board=$1 ;;
+    esac
+    shift
+done
+board_info "$board"
+
+if ! command -v "$QEMU" >/dev/null 2>&1; then
+    . tools/toolchain.sh
+    apt_install qemu-system-arm
+fi
+[ -z "$build" ] || tools/build.sh "$board" >/dev/null
+image=build/$board/$board.bin
+[ -f "$image" ] || { echo "no image at $image: build first" >&2; exit 1; }
+
+if [ -n "$tap" ]; then
+    netdev="tap,id=n0,ifname=$tap,script=no,downscript=no"
+    echo "appliance NIC on TAP $tap; open http://10.42.0.1/ from that network" >&2
+else
+    netdev="user,id=n0,net=10.42.0.0/24,hostfwd=tcp:127.0.0.1:$port-10.42.0.1:80"
+    echo "open http://127.0.0.1:$port/" >&2
+fi
+machine=${QEMU_MACHINE/-M virt/-M virt$virt}
+# shellcheck disable=SC2086
+exec "$QEMU" $machine -m 128M -nographic $reboot "${gdb[@]}" \
+    -kernel "$image" ${append:+-append "$append"} \
+    -netdev "$netdev" -device virtio-net-device,netdev=n0 \
+    -device virtio-rng-device

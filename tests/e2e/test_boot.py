@@ -1,0 +1,32 @@
+"""Boot paths: EL2/Hyp entry, and the crash report with its reset."""
+import pytest
+
+from conftest import BOARDS, curl
+
+INDEX_MARK = b"<title>2048"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_boot_at_el2_serves(boot, board):
+    guest = boot(board, "--virtualization")
+    guest.wait_for_log(r"listening on http://10\.42\.0\.1:80/")
+    guest.wait_for_http()
+    body, _, _ = curl(guest.url + "/")
+    assert INDEX_MARK in body
+
+
+@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("trigger,report", [
+    ("panic", r"\*\*\* CRASH: panic: deliberate crash \(crash=panic\) at kernel/src/runtime\.rs:\d+"),
+    ("fault", r"\*\*\* CRASH: data abort \([^)]*\) at pc=0x[0-9a-f]+, fault address=0x10,"),
+])
+def test_crash_prints_a_report_and_the_reset_boots_again(boot, board, trigger, report):
+    guest = boot(board, "--reboot", "--append", f"crash={trigger}")
+    guest.wait_for_log(report)
+    guest.wait_for_log(r"\*\*\* resetting \(crash 1 in a row\)")
+    log = guest.wait_for_log(r"listening on http://10\.42\.0\.1:80/")
+    assert "previous boot ended in a crash (1 in a row)" in log
+    assert "skipped: this boot follows a crash" in log
+    guest.wait_for_http()
+    body, _, _ = curl(guest.url + "/")
+    assert INDEX_MARK in body
