@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test: host unit tests, the game's rules and browser tests, and
+# the end-to-end tests that boot both QEMU virt boards and use real clients.
+# Installs what it needs (apt packages, Python and npm packages, crates).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tools/toolchain.sh
+. tools/boards.sh
+apt_install qemu-system-arm curl wrk chromium python3-pip python3-venv nodejs npm
+
+if [ ! -x build/venv/bin/pytest ]; then
+    mkdir -p build
+    python3 -m venv build/venv
+    build/venv/bin/pip install -q pytest
+fi
+
+echo "== host unit tests (cargo test)"
+cargo test --workspace --quiet
+
+echo "== board images"
+for board in $BOARDS; do tools/build.sh "$board"; done
+
+echo "== game: rules and browser (node --test)"
+(cd tests/web && npm ci --silent --no-audit --no-fund && node --test)
+
+echo "== end to end in QEMU (pytest)"
+build/venv/bin/pytest -q tests/e2e
+
+echo "== game served by the appliance, in Chromium"
+log=$(mktemp)
+setsid ./qemu.sh qemu-virt-armv7 --no-build --port 18999 </dev/null >"$log" 2>&1 &
+guest=$!
+trap 'kill -- -$guest 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.1; done
+grep -q "listening on" "$log" || { cat "$log"; exit 1; }
+(cd tests/web && GAME_URL=http://127.0.0.1:18999/ node --test browser.test.mjs)
