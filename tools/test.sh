@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/toolchain.sh
 . tools/boards.sh
-apt_install qemu-system-arm curl wrk chromium python3-pip python3-venv nodejs npm
+apt_install qemu-system-arm curl wrk chromium python3-venv
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 
 if [ ! -x build/venv/bin/pytest ]; then
     mkdir -p build
@@ -15,7 +16,7 @@ if [ ! -x build/venv/bin/pytest ]; then
 fi
 
 echo "== host unit tests (cargo test)"
-cargo test --workspace --quiet
+cargo test --quiet
 
 echo "== board images"
 for board in $BOARDS; do tools/build.sh "$board"; done

@@ -2,6 +2,7 @@
 //! listening, each stage logged with its time since entry.
 
 use core::fmt::Write as _;
+use core::net::Ipv4Addr;
 
 use picoserve::Router;
 
@@ -10,9 +11,11 @@ use crate::console::{self, Console};
 use crate::drivers::gic::Gic;
 use crate::drivers::virtio;
 use crate::net::device::NetDevice;
-use crate::net::{Network, Sleeper};
+use crate::net::{DatagramService, Network, Sleeper};
 use crate::services::config::{Config, CrashTrigger};
-use crate::services::http::HttpService;
+use crate::services::dhcp::DhcpServer;
+use crate::services::dns::DnsServer;
+use crate::services::http::{HttpService, Identity};
 use crate::services::stats::{HeapUsage, Platform, STATS};
 use crate::{arch, crash, dtb, heap, time};
 
@@ -51,6 +54,43 @@ impl<D: NetDevice> Sleeper<D> for GicSleeper {
             }
             self.gic.end(iar);
         }
+    }
+}
+
+/// The DHCP server on port 67, mirroring its figures into `/stats.json`.
+struct DhcpPort(DhcpServer);
+
+impl DatagramService for DhcpPort {
+    fn port(&self) -> u16 {
+        67
+    }
+    fn handle(&mut self, request: &[u8], _from: (Ipv4Addr, u16), now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
+        let now_secs = now_us / 1_000_000;
+        let answer = self.0.handle(request, now_secs, reply);
+        let counters = self.0.counters();
+        STATS.leases_active.set(self.0.leases_active(now_secs) as u32);
+        STATS.dhcp_dropped.set(counters.malformed + counters.foreign);
+        STATS.dhcp_exhausted.set(counters.exhausted);
+        answer.map(|reply| (reply.len, reply.destination, reply.port))
+    }
+}
+
+/// The catch-all DNS server on port 53: every name is the appliance.
+struct DnsPort {
+    server: DnsServer,
+    address: Ipv4Addr,
+}
+
+impl DatagramService for DnsPort {
+    fn port(&self) -> u16 {
+        53
+    }
+    fn handle(&mut self, request: &[u8], from: (Ipv4Addr, u16), _now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
+        let answer = self.server.respond(request, self.address, reply);
+        let counters = self.server.counters();
+        STATS.dns_queries.set(counters.queries);
+        STATS.dns_bad.set(counters.formerr + counters.dropped);
+        answer.map(|len| (len, from.0, from.1))
     }
 }
 
@@ -118,13 +158,18 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     }
 
     let platform = KernelPlatform;
-    let app = Router::from_service(HttpService { platform: &platform });
+    let identity = Identity { canonical_name: &config.canonical_name, address: config.address };
+    let app = Router::from_service(HttpService { platform: &platform, identity });
+    let dhcp = DhcpServer::new(&config);
+    STATS.leases_pool.set(dhcp.pool_size() as u32);
+    let mut dhcp = DhcpPort(dhcp);
+    let mut dns = DnsPort { server: DnsServer::new(), address: config.address };
     let mut sleeper = GicSleeper { gic, nic_intid };
     let slots = config.http_slots;
-    network.serve(&app, slots, now_us, &mut sleeper, || {
+    network.serve(&app, slots, &mut [&mut dhcp, &mut dns], now_us, &mut sleeper, || {
         let boot_us = time::micros_since_power_on() - entry_us;
         STATS.boot_ms.set(((boot_us + 999) / 1000) as u32);
-        log::info!("listening on http://{}:80/ with {slots} slots (+{:.3} ms)", config.address, boot_us as f64 / 1000.0);
+        log::info!("listening on http://{}:80/ with {slots} slots, DHCP and DNS as {} (+{:.3} ms)", config.address, config.canonical_name, boot_us as f64 / 1000.0);
     })
 }
 

@@ -12,8 +12,9 @@ use core::net::Ipv4Addr;
 
 use picoserve::routing::PathRouter;
 use picoserve::Router;
-use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketSet};
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr};
+use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::socket::udp;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpoint};
 
 use self::device::{NetDevice, SmoltcpDevice};
 use self::executor::Executor;
@@ -36,6 +37,19 @@ const HTTP_CONFIG: picoserve::Config = picoserve::Config::new(picoserve::Timeout
     write: picoserve::time::Duration::from_secs(5),
 })
 .keep_connection_alive();
+
+/// Largest datagram a UDP service receives or sends.
+const DATAGRAM_BYTES: usize = 1500;
+
+/// A request-reply service on a UDP port (DHCP, DNS): one datagram in, at
+/// most one out.
+pub trait DatagramService {
+    /// The port it listens on.
+    fn port(&self) -> u16;
+    /// Answers `request` from `from`: writes the reply into `reply` and
+    /// returns its length and destination, or `None` to stay silent.
+    fn handle(&mut self, request: &[u8], from: (Ipv4Addr, u16), now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)>;
+}
 
 /// What the idle loop needs from the platform: sleeping until a deadline or
 /// an interrupt, and acknowledging what woke it.
@@ -69,16 +83,23 @@ impl<D: NetDevice> Network<D> {
         self.device.driver.mac_address()
     }
 
-    /// Serves HTTP on port 80 with one task per slot, forever.
+    /// Serves HTTP on port 80 with one task per slot, and the datagram
+    /// services on their ports, forever.
     pub fn serve<P: PathRouter>(
         mut self,
         app: &Router<P>,
         slots: usize,
+        datagram_services: &mut [&mut dyn DatagramService],
         now_us: fn() -> u64,
         sleeper: &mut impl Sleeper<D>,
         on_listening: impl FnOnce(),
     ) -> ! {
-        let shared = Shared::new(SocketSet::new(alloc::vec::Vec::new()), slots, SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
+        let mut sockets = SocketSet::new(alloc::vec::Vec::new());
+        let udp_handles: alloc::vec::Vec<SocketHandle> =
+            datagram_services.iter().map(|service| sockets.add(udp_socket(service.port()))).collect();
+        let mut datagram = alloc::vec![0u8; DATAGRAM_BYTES];
+        let mut reply = alloc::vec![0u8; DATAGRAM_BYTES];
+        let shared = Shared::new(sockets, slots, SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
         let mut executor = Executor::new(&shared.deadlines);
         for slot in 0..slots {
             executor.spawn(http_slot(&shared, slot, app));
@@ -93,6 +114,11 @@ impl<D: NetDevice> Network<D> {
             };
             if changed {
                 executor.wake_all();
+                let mut sockets = shared.sockets.borrow_mut();
+                for (service, &handle) in datagram_services.iter_mut().zip(&udp_handles) {
+                    let socket = sockets.get_mut::<udp::Socket>(handle);
+                    answer_datagrams(socket, &mut **service, &mut datagram, &mut reply, now_us());
+                }
             }
             if executor.run_pass() {
                 continue;
@@ -108,6 +134,29 @@ impl<D: NetDevice> Network<D> {
             };
             sleeper.sleep(deadline, &mut self.device.driver);
             executor.wake_all();
+        }
+    }
+}
+
+fn udp_socket(port: u16) -> udp::Socket<'static> {
+    let buffer = || udp::PacketBuffer::new(alloc::vec![udp::PacketMetadata::EMPTY; 16], alloc::vec![0; 16 * 600]);
+    let mut socket = udp::Socket::new(buffer(), buffer());
+    if socket.bind(port).is_err() {
+        log::error!("cannot bind UDP port {port}");
+    }
+    socket
+}
+
+/// Answers every datagram waiting on `socket`.
+fn answer_datagrams(socket: &mut udp::Socket, service: &mut dyn DatagramService, datagram: &mut [u8], reply: &mut [u8], now_us: u64) {
+    while let Ok((len, meta)) = socket.recv_slice(datagram) {
+        let IpAddress::Ipv4(from) = meta.endpoint.addr;
+        let Some((reply_len, to, port)) = service.handle(&datagram[..len], (from, meta.endpoint.port), now_us, reply) else {
+            continue;
+        };
+        let destination = IpEndpoint::new(IpAddress::Ipv4(to), port);
+        if socket.send_slice(&reply[..reply_len], destination).is_err() {
+            STATS.tx_dropped.increment();
         }
     }
 }

@@ -16,6 +16,7 @@ use picoserve::response::{Content, Response, ResponseWriter, StatusCode};
 use picoserve::routing::PathRouterService;
 use picoserve::ResponseSent;
 
+use super::captive::{self, PortalAnswer};
 use super::site::{self, Asset, Lookup};
 use super::stats::{self, Platform, STATS};
 
@@ -30,6 +31,17 @@ pub struct RequestHead<'a> {
     pub accept_encoding: Option<&'a str>,
     /// `If-None-Match`, if sent.
     pub if_none_match: Option<&'a str>,
+    /// `Host`, if sent.
+    pub host: Option<&'a str>,
+}
+
+/// Who the appliance is on its network, for the captive portal.
+#[derive(Debug, Clone)]
+pub struct Identity<'a> {
+    /// The canonical DNS name every stray request is sent to.
+    pub canonical_name: &'a str,
+    /// The appliance's address.
+    pub address: core::net::Ipv4Addr,
 }
 
 /// The response a request gets.
@@ -48,6 +60,8 @@ pub enum Route {
     Stats,
     /// 301 to the same path with a trailing slash.
     AddSlash,
+    /// 302 to the game, for captive-portal probes and stray hosts.
+    Portal(String),
     /// 404.
     NotFound,
     /// 405: the site only has GET and HEAD.
@@ -55,7 +69,10 @@ pub enum Route {
 }
 
 /// Decides the response for a request.
-pub fn route(head: &RequestHead) -> Route {
+pub fn route(head: &RequestHead, identity: &Identity) -> Route {
+    if let PortalAnswer::Redirect(url) = captive::classify(head.host, head.path, identity.canonical_name, identity.address) {
+        return Route::Portal(url);
+    }
     if head.method != "GET" && head.method != "HEAD" {
         return Route::MethodNotAllowed;
     }
@@ -153,6 +170,8 @@ impl Content for Payload<'_> {
 pub struct HttpService<'p> {
     /// Where uptime and heap figures come from.
     pub platform: &'p dyn Platform,
+    /// Name and address, for the captive portal.
+    pub identity: Identity<'p>,
 }
 
 impl PathRouterService for HttpService<'_> {
@@ -175,8 +194,9 @@ impl PathRouterService for HttpService<'_> {
             path: decoded.as_deref().unwrap_or(""),
             accept_encoding: header("accept-encoding"),
             if_none_match: header("if-none-match"),
+            host: header("host"),
         };
-        let route = if decoded.is_none() { Route::NotFound } else { route(&head) };
+        let route = if decoded.is_none() { Route::NotFound } else { route(&head, &self.identity) };
         let connection = request.body_connection.finalize().await?;
         match route {
             Route::Asset { asset, gzip, not_modified } => {
@@ -209,6 +229,13 @@ impl PathRouterService for HttpService<'_> {
                 let response = Response::new(StatusCode::MOVED_PERMANENTLY, body).with_header("Location", location);
                 response_writer.write_response(connection, response).await
             }
+            Route::Portal(location) => {
+                let body = Payload { bytes: b"", content_type: "text/plain; charset=utf-8", send_body };
+                let response = Response::new(StatusCode::FOUND, body)
+                    .with_header("Location", location)
+                    .with_header("Cache-Control", "no-store");
+                response_writer.write_response(connection, response).await
+            }
             Route::NotFound => {
                 let body = Payload { bytes: NOT_FOUND_PAGE.as_bytes(), content_type: "text/html; charset=utf-8", send_body };
                 response_writer.write_response(connection, Response::new(StatusCode::NOT_FOUND, body)).await
@@ -226,8 +253,24 @@ impl PathRouterService for HttpService<'_> {
 mod tests {
     use super::*;
 
+    const US: Identity = Identity { canonical_name: "2048.home.arpa", address: core::net::Ipv4Addr::new(10, 42, 0, 1) };
+
     fn get(path: &str) -> RequestHead<'_> {
-        RequestHead { method: "GET", path, ..RequestHead::default() }
+        RequestHead { method: "GET", path, host: Some("2048.home.arpa"), ..RequestHead::default() }
+    }
+
+    fn route(head: &RequestHead) -> Route {
+        super::route(head, &US)
+    }
+
+    #[test]
+    fn probes_and_stray_hosts_go_to_the_game() {
+        let probe = RequestHead { host: Some("connectivitycheck.gstatic.com"), ..get("/generate_204") };
+        assert_eq!(route(&probe), Route::Portal("http://2048.home.arpa/".into()));
+        let stray = RequestHead { method: "POST", host: Some("example.com"), ..get("/anything") };
+        assert_eq!(route(&stray), Route::Portal("http://2048.home.arpa/".into()));
+        let by_address = RequestHead { host: Some("10.42.0.1"), ..get("/") };
+        assert!(matches!(route(&by_address), Route::Asset { .. }));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! the live statistics. No `unsafe`, no registers: every service builds and is
 //! unit-tested on the host.
 
+pub mod captive;
 pub mod config;
+pub mod dhcp;
+pub mod dns;
 pub mod http;
 pub mod site;
 pub mod stats;

@@ -95,6 +95,18 @@ pub struct Stats {
     pub rx_dropped: Counter,
     /// Frames the NIC refused to send.
     pub tx_dropped: Counter,
+    /// DHCP leases in force (0 when no DHCP server runs).
+    pub leases_active: Counter,
+    /// Addresses in the DHCP pool.
+    pub leases_pool: Counter,
+    /// DHCP packets dropped as malformed or not for us.
+    pub dhcp_dropped: Counter,
+    /// DISCOVERs left unanswered because the pool was full.
+    pub dhcp_exhausted: Counter,
+    /// DNS datagrams received.
+    pub dns_queries: Counter,
+    /// DNS datagrams dropped or answered FORMERR.
+    pub dns_bad: Counter,
 }
 
 /// The one set of counters.
@@ -109,6 +121,12 @@ pub static STATS: Stats = Stats {
     tx_frames: Counter::new(),
     rx_dropped: Counter::new(),
     tx_dropped: Counter::new(),
+    leases_active: Counter::new(),
+    leases_pool: Counter::new(),
+    dhcp_dropped: Counter::new(),
+    dhcp_exhausted: Counter::new(),
+    dns_queries: Counter::new(),
+    dns_bad: Counter::new(),
 };
 
 /// Heap figures in bytes.
@@ -141,7 +159,8 @@ pub fn write_json(out: &mut impl Write, stats: &Stats, platform: &dyn Platform) 
             "\"bad_requests\":{},\"timed_out\":{},\"evicted\":{},",
             "\"connections\":{{\"open\":{},\"peak\":{}}},",
             "\"heap\":{{\"used\":{},\"free\":{},\"high_water\":{}}},",
-            "\"net\":{{\"rx_frames\":{},\"tx_frames\":{},\"rx_dropped\":{},\"tx_dropped\":{}}}}}"
+            "\"net\":{{\"rx_frames\":{},\"tx_frames\":{},\"rx_dropped\":{},\"tx_dropped\":{}}},",
+            "\"dhcp\":{{\"dropped\":{},\"exhausted\":{}}},\"dns\":{{\"queries\":{},\"bad\":{}}}"
         ),
         env!("CARGO_PKG_VERSION"),
         platform.uptime_ms(),
@@ -159,7 +178,15 @@ pub fn write_json(out: &mut impl Write, stats: &Stats, platform: &dyn Platform) 
         stats.tx_frames.get(),
         stats.rx_dropped.get(),
         stats.tx_dropped.get(),
-    )
+        stats.dhcp_dropped.get(),
+        stats.dhcp_exhausted.get(),
+        stats.dns_queries.get(),
+        stats.dns_bad.get(),
+    )?;
+    if stats.leases_pool.get() > 0 {
+        write!(out, ",\"leases\":{{\"active\":{},\"pool\":{}}}", stats.leases_active.get(), stats.leases_pool.get())?;
+    }
+    out.write_char('}')
 }
 
 #[cfg(test)]
@@ -189,6 +216,12 @@ mod tests {
             tx_frames: Counter::new(),
             rx_dropped: Counter::new(),
             tx_dropped: Counter::new(),
+            leases_active: Counter::new(),
+            leases_pool: Counter::new(),
+            dhcp_dropped: Counter::new(),
+            dhcp_exhausted: Counter::new(),
+            dns_queries: Counter::new(),
+            dns_bad: Counter::new(),
         };
         stats.boot_ms.set(3);
         stats.requests.increment();
@@ -205,8 +238,14 @@ mod tests {
                 "\"bad_requests\":0,\"timed_out\":0,\"evicted\":0,",
                 "\"connections\":{\"open\":1,\"peak\":2},",
                 "\"heap\":{\"used\":1024,\"free\":4096,\"high_water\":2048},",
-                "\"net\":{\"rx_frames\":1,\"tx_frames\":0,\"rx_dropped\":0,\"tx_dropped\":0}}"
+                "\"net\":{\"rx_frames\":1,\"tx_frames\":0,\"rx_dropped\":0,\"tx_dropped\":0},",
+                "\"dhcp\":{\"dropped\":0,\"exhausted\":0},\"dns\":{\"queries\":0,\"bad\":0}}"
             )
         );
+        stats.leases_pool.set(241);
+        stats.leases_active.set(2);
+        json.clear();
+        write_json(&mut json, &stats, &FakePlatform).unwrap();
+        assert!(json.ends_with(",\"leases\":{\"active\":2,\"pool\":241}}"), "{json}");
     }
 }
