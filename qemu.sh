@@ -8,6 +8,7 @@
 #   --tap IFACE        attach the NIC to TAP device IFACE instead of user networking
 #   --append 'ARGS'    kernel bootargs, e.g. 'ip=10.42.0.1/24 http_slots=32'
 #   --virtualization   start at EL2/Hyp, as U-Boot does on real boards
+#   --virtio-modern    virtio-mmio version 2 (virtio 1.0) instead of QEMU's legacy default
 #   --gdb              wait for gdb on tcp::1234 (gdb build/BOARD/BOARD.elf)
 #   --no-build         boot the last build
 #   --reboot           let a crash reset reboot the guest (default: QEMU exits)
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . tools/boards.sh
 
-board=qemu-virt-armv7; port=8080; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot
+board=qemu-virt-armv7; port=8080; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port=$2; shift ;;
@@ -23,9 +24,10 @@ while [ $# -gt 0 ]; do
         --append) append=$2; shift ;;
         --virtualization) virt=,virtualization=on ;;
         --gdb) gdb=(-s -S) ;;
+        --virtio-modern) modern=(-global virtio-mmio.force-legacy=false) ;;
         --no-build) build= ;;
         --reboot) reboot= ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
     esac
@@ -50,7 +52,7 @@ else
 fi
 machine=${QEMU_MACHINE/-M virt/-M virt$virt}
 # shellcheck disable=SC2086
-exec "$QEMU" $machine -m 128M -nographic $reboot "${gdb[@]}" \
+exec "$QEMU" $machine -m 128M -nographic $reboot "${gdb[@]}" "${modern[@]}" \
     -kernel "$image" ${append:+-append "$append"} \
     -netdev "$netdev" -device virtio-net-device,netdev=n0 \
     -device virtio-rng-device

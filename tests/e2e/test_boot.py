@@ -7,9 +7,11 @@ INDEX_MARK = b"<title>2048"
 
 
 @pytest.mark.parametrize("board", BOARDS)
-def test_boot_at_el2_serves(boot, board):
-    guest = boot(board, "--virtualization")
-    guest.wait_for_log(r"listening on http://10\.42\.0\.1:80/")
+@pytest.mark.parametrize("option,transport", [("--virtualization", "Legacy"), ("--virtio-modern", "Modern")])
+def test_boot_at_el2_and_on_modern_virtio_serves(boot, board, option, transport):
+    guest = boot(board, option)
+    log = guest.wait_for_log(r"listening on http://10\.42\.0\.1:80/")
+    assert f"virtio-net in slot 31 ({transport} transport)" in log
     guest.wait_for_http()
     body, _, _ = curl(guest.url + "/")
     assert INDEX_MARK in body

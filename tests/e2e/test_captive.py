@@ -36,7 +36,8 @@ def network(request, tmp_path_factory):
     """TAP + bridge + veth into the phone namespace, and the appliance on the TAP."""
     from conftest import Guest
     tmp = tmp_path_factory.mktemp("captive")
-    teardown = [("ip", "netns", "del", "phone2048"), ("ip", "link", "del", "br2048"), ("ip", "link", "del", "tap2048")]
+    teardown = [("ip", "netns", "del", "phone2048"), ("ip", "link", "del", "br2048"), ("ip", "link", "del", "tap2048"),
+                ("ip", "link", "del", "vphone2048"), ("ip", "link", "del", "vhost2048")]
     for cmd in teardown:
         sh(*cmd, check=False)
     for cmd in [
@@ -44,12 +45,12 @@ def network(request, tmp_path_factory):
         ("ip", "link", "add", "br2048", "type", "bridge"),
         ("ip", "link", "set", "tap2048", "master", "br2048"),
         ("ip", "netns", "add", "phone2048"),
-        ("ip", "link", "add", "vphone", "type", "veth", "peer", "name", "vhost2048"),
+        ("ip", "link", "add", "vphone2048", "type", "veth", "peer", "name", "vhost2048"),
         ("ip", "link", "set", "vhost2048", "master", "br2048"),
-        ("ip", "link", "set", "vphone", "netns", "phone2048"),
+        ("ip", "link", "set", "vphone2048", "netns", "phone2048"),
         ("ip", "link", "set", "tap2048", "up"), ("ip", "link", "set", "br2048", "up"),
         ("ip", "link", "set", "vhost2048", "up"),
-        ("ip", "netns", "exec", "phone2048", "ip", "link", "set", "vphone", "up"),
+        ("ip", "netns", "exec", "phone2048", "ip", "link", "set", "vphone2048", "up"),
         ("ip", "netns", "exec", "phone2048", "ip", "link", "set", "lo", "up"),
     ]:
         sh(*cmd)
@@ -69,7 +70,7 @@ def network(request, tmp_path_factory):
 def lease(script, tmp, name="lease", extra=()):
     path = tmp / f"{name}.env"
     env = dict(os.environ, LEASE_FILE=str(path))
-    r = sh("ip", "netns", "exec", "phone2048", "busybox", "udhcpc", "-i", "vphone", "-n", "-q", "-f",
+    r = sh("ip", "netns", "exec", "phone2048", "busybox", "udhcpc", "-i", "vphone2048", "-n", "-q", "-f",
            "-t", "5", "-T", "1", "-s", str(script), "-O", "114", *extra, env=env, check=False, timeout=30)
     assert path.exists(), r.stdout + r.stderr
     return dict(line.split("=", 1) for line in path.read_text().split())
