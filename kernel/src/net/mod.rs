@@ -123,6 +123,11 @@ impl<D: NetDevice> Network<D> {
             if executor.run_pass() {
                 continue;
             }
+            shared.keep_one_listening();
+            if shared.slots.iter().any(|slot| slot.evicting()) {
+                executor.wake_all();
+                continue;
+            }
             let stack_delay = self.iface.poll_delay(instant(now_us()), &shared.sockets.borrow());
             if stack_delay.is_some_and(|d| d.total_micros() == 0) {
                 continue;

@@ -21,6 +21,10 @@ use smoltcp::socket::tcp;
 use super::executor::{yield_now, Deadlines, Sleep};
 use crate::services::stats::STATS;
 
+/// How long a connection must have waited for its client before it may be
+/// evicted for a new one.
+const EVICT_AFTER_US: u64 = 500_000;
+
 /// Why a connection stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionError {
@@ -59,6 +63,13 @@ pub struct Slot {
     waiting_since_us: Cell<u64>,
     evict: Cell<bool>,
     headers_too_large: Cell<bool>,
+}
+
+impl Slot {
+    /// True while the slot's connection is being closed for a new client.
+    pub fn evicting(&self) -> bool {
+        self.evict.get()
+    }
 }
 
 /// The sockets and slots the connection tasks share with the stack.
@@ -104,6 +115,9 @@ impl<'s> Shared<'s> {
     /// Listens on `port` and waits for a client; then makes sure another
     /// slot is still listening, evicting the longest-waiting one if needed.
     pub async fn accept(&self, slot: usize, port: u16) {
+        if let Some(this) = self.slots.get(slot) {
+            this.evict.set(false);
+        }
         poll_fn(|cx| {
             self.with_socket(slot, |socket, _| {
                 if !socket.is_open() && socket.listen(port).is_err() {
@@ -124,24 +138,32 @@ impl<'s> Shared<'s> {
             this.evict.set(false);
             this.headers_too_large.set(false);
         }
-        self.keep_one_listening(slot);
+        self.keep_one_listening();
     }
 
-    fn keep_one_listening(&self, accepted: usize) {
+    /// When no slot is listening, evicts the connection that has waited
+    /// longest for its client, once it has waited `EVICT_AFTER_US`: a client
+    /// being served is never cut off, an idle or trickling one makes room.
+    /// Called after each accept and on every pass of the network loop.
+    pub fn keep_one_listening(&self) {
         let sockets = self.sockets.borrow();
         let listening = self.slots.iter().any(|s| sockets.get::<tcp::Socket>(s.handle).is_listening());
-        if listening || self.slots.len() < 2 {
+        if listening || self.slots.len() < 2 || self.slots.iter().any(|s| s.evict.get()) {
             return;
         }
-        let victim = self
+        let oldest = self
             .slots
             .iter()
-            .enumerate()
-            .filter(|&(i, s)| i != accepted && !s.evict.get() && sockets.get::<tcp::Socket>(s.handle).is_active())
-            .min_by_key(|(_, s)| s.waiting_since_us.get());
-        if let Some((_, victim)) = victim {
-            victim.evict.set(true);
-            STATS.evicted.increment();
+            .filter(|s| sockets.get::<tcp::Socket>(s.handle).is_active())
+            .min_by_key(|s| s.waiting_since_us.get());
+        if let Some(victim) = oldest {
+            let eligible_at = victim.waiting_since_us.get() + EVICT_AFTER_US;
+            if (self.now_us)() >= eligible_at {
+                victim.evict.set(true);
+                STATS.evicted.increment();
+            } else {
+                self.deadlines.register(eligible_at);
+            }
         }
     }
 
