@@ -2,7 +2,7 @@
 # Benchmarks the appliance on each QEMU virt board next to its peer (Debian Linux + busybox httpd on the
 # same QEMU, measured by the shared harness in $PEER_DIR), prints the report and writes bench/RESULTS.md.
 #
-# Usage: bench/run.sh            (about 15 minutes; the peer's first run also downloads two Debian kernels)
+# Usage: bench/run.sh            (about 11 minutes; the peer's first run also downloads two Debian kernels)
 #
 # Per guest: measure.sh (launch to first 200, floor, wrk at 1/16/64 connections, QEMU RSS, image size);
 # for the appliance also the kernel's own entry -> listening time (its serial log), launch -> that
@@ -70,12 +70,12 @@ wait_200() {  # up to $1 s for an HTTP 200 on /
   done; return 1
 }
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime
-idle_cpu() {  # PID SECONDS: host CPU of PID over that window, % of one CPU
-  local a b t0 t1
+idle_figure() {  # PID SECONDS: host CPU of PID over that window, % of one CPU ("< x" below one tick)
+  local a b t0 t1 hz; hz=$(getconf CLK_TCK)
   a=$(cpu_ticks "$1"); t0=$EPOCHREALTIME; sleep "$2"; b=$(cpu_ticks "$1"); t1=$EPOCHREALTIME
-  awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%.1f", (b - a) / hz / (t1 - t0) * 100 }'
   IDLE_TICKS=$((b - a))
+  if ((IDLE_TICKS == 0)); then awk -v s="$2" -v hz="$hz" 'BEGIN { printf "< %.2g\n", 100 / hz / s }'
+  else awk -v d="$IDLE_TICKS" -v t0="$t0" -v t1="$t1" -v hz="$hz" 'BEGIN { printf "%.1f\n", d / hz / (t1 - t0) * 100 }'; fi
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
   END { if (!NR) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -182,7 +182,7 @@ appliance() {  # BOARD
   : >"$LOGS/$arch-app-extra.log"
   start_guest "$cmd" "$LOGS/$arch-app-extra.log"
   if wait_200 "$BOOT_TIMEOUT"; then
-    sleep 2; idle_cpu "$GPID" "$IDLE" >"$WORK/idle"; V[$key/idle]=$(<"$WORK/idle"); s0=$(stats_json)
+    sleep 2; idle_figure "$GPID" "$IDLE" >"$WORK/idle"; V[$key/idle]=$(<"$WORK/idle"); s0=$(stats_json)
     {
       echo "| run | path | conns | req/s | p50 ms | p99 ms | requests | errors |"; echo "|---|---|---|---|---|---|---|---|"
       for p in $APP_PATHS; do wrk_row "keep-alive, $((DUR / 2)) s" 64 $((DUR / 2)) "$p"; sleep 1; done
@@ -239,7 +239,7 @@ peer() {  # ARCH
     "$PEER/.cache/$arch/Image $PEER/.cache/$arch/initrd.cpio" "/ /app.js"
   log "$key: idle CPU ${IDLE}s"
   : >"$LOGS/$arch-peer-extra.log"; start_guest "$cmd" "$LOGS/$arch-peer-extra.log"
-  if wait_200 "$BOOT_TIMEOUT"; then sleep 2; idle_cpu "$GPID" "$IDLE" >"$WORK/idle"; V[$key/idle]=$(<"$WORK/idle"); else V[$key/idle]=-; fi
+  if wait_200 "$BOOT_TIMEOUT"; then sleep 2; idle_figure "$GPID" "$IDLE" >"$WORK/idle"; V[$key/idle]=$(<"$WORK/idle"); else V[$key/idle]=-; fi
   stop_guest
   echo "- One more boot: host CPU of the QEMU process over ${IDLE} s of idle, 2 s after its first 200: **${V[$key/idle]} %** of one CPU (${IDLE_TICKS:-?} ticks of 1/$(getconf CLK_TCK) s)" >"$WORK/$arch-peer.extra"
   V[$key/pkgs]=$(paste -sd ';' "$PEER/.cache/$arch/versions.txt" | sed 's/;/; /g')
@@ -263,7 +263,7 @@ prev_fuzz=$([[ -f $OUT ]] && awk '/^## Fuzzing/ { f = 1 } f' "$OUT" || true)
   echo "- Date: $DATE; re-run with \`bench/run.sh\` (about $MINUTES minutes this time)"
   echo "- Appliance: commit $COMMIT; $(grep -m1 '^version' Cargo.toml | sed 's/ *= */ /;s/"//g'); images built by \`tools/build.sh BOARD\`, booted with the command \`./qemu.sh BOARD --no-build --port $PORT\` runs (given per board below)"
   echo "- Peer: \`$PEER_DIR/peer-linux.sh\` and \`measure.sh\`, run here in the same session (not copied figures);" \
-    "$(for a in ${BOARDS//qemu-virt-/}; do [[ -n ${V[$a/peer/pkgs]:-} ]] && echo -n "$a: ${V[$a/peer/pkgs]}. "; done)"
+    "$(for a in ${BOARDS//qemu-virt-/}; do [[ -n ${V[$a/peer/pkgs]:-} ]] && echo -n "$a: ${V[$a/peer/pkgs]}. "; done | sed 's/ $//')"
   echo "- Host: $(nproc) vCPU $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ { print $2 }') GiB," \
     "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r); load average at start $LOAD_START, at end $LOAD_END" \
     "(the host is shared: other work may run alongside)"
@@ -290,7 +290,7 @@ prev_fuzz=$([[ -f $OUT ]] && awk '/^## Fuzzing/ { f = 1 } f' "$OUT" || true)
     done
   done
   echo; echo "### Targets"; echo
-  echo "| target | $(for b in $BOARDS; do echo -n "${b#qemu-virt-} | "; done)"; echo "|---|$(for b in $BOARDS; do echo -n "---|"; done)"
+  echo "| target |$(for b in $BOARDS; do echo -n " ${b#qemu-virt-} |"; done)"; echo "|---|$(for b in $BOARDS; do echo -n "---|"; done)"
   row() { echo -n "| $1 |"; }
   row "image < 512 KiB (raw)"; for b in $BOARDS; do a=${b#qemu-virt-}; r=${V[$a/app/raw]:--}
     echo -n " $(kib "$r") raw, $(kib "${V[$a/app/gz]:--}") gzip -9: $(verdict "$r" 524288 '<') |"; done; echo
@@ -319,6 +319,10 @@ Notes
   (libslirp \`tcp_listen\`), so new connections wait for SYN retransmits (1 s and up). This hits every new
   connection (all of the peer's; the appliance's at connect time and in the Connection: close run). A TAP
   device would avoid it; not measured here.
+- wrk "read" errors: wrk found a connection closed before its reply and reconnected. In the appliance rows they
+  come with more connections than HTTP slots (16 by default: a new client then makes the appliance evict the
+  connection that has waited longest, \`evicted\` in /stats.json) and with connections of the previous row still
+  closing; compare the \`http_slots=64\` row. busybox httpd has no such limit (it forks per connection).
 - Idle CPU: utime + stime of the QEMU process from /proc/PID/stat over ${IDLE} s, starting 2 s after the first 200
   on a fresh boot (no probes, no load).
 - Heap high-water: \`heap.high_water\` of \`/stats.json\` after the load rows of that boot (the appliance's own
@@ -331,11 +335,11 @@ EOF
     a=${board#qemu-virt-}
     echo; echo "## $a"; echo
     echo "### appliance ($board)"; echo
-    sed -e '1{/^## /d}' -e 's/^Command: /measure.sh command: /' "$WORK/$a-app.md"; echo
+    sed -e '1,2{/^## \|^$/d}' -e 's/^Command: /measure.sh command: /' "$WORK/$a-app.md"; echo
     cat "$WORK/$a-app.extra" 2>/dev/null || echo "(not measured)"
     if [[ -z ${NO_PEER:-} ]]; then
       echo; echo "### peer (Debian Linux + busybox httpd, $a)"; echo
-      sed -e '1{/^## /d}' -e 's/^Command: /measure.sh command: /' "$WORK/$a-peer.md"; echo
+      sed -e '1,2{/^## \|^$/d}' -e 's/^Command: /measure.sh command: /' "$WORK/$a-peer.md"; echo
       cat "$WORK/$a-peer.extra" 2>/dev/null || true
     fi
   done

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""seeds.py CORPUS_DIR: writes a starting corpus for each fuzz target into CORPUS_DIR/TARGET/
+(well-formed inputs, so that libFuzzer starts from the parsers' accepting paths). Idempotent."""
+import os
+import struct
+import sys
+
+
+def name(n):  # DNS wire name
+    return b"".join(bytes([len(p)]) + p.encode() for p in n.split(".") if p) + b"\0"
+
+
+def dns(qid, flags, questions, additional=b"", arcount=0, extra_q=b""):
+    body = b"".join(name(q) + struct.pack(">HH", t, 1) for q, t in questions) + extra_q
+    qd = len(questions) + (1 if extra_q else 0)
+    return struct.pack(">HHHHHH", qid, flags, qd, 0, 0, arcount) + body + additional
+
+
+def opt(payload=1232, version=0):  # root owner, type OPT, class = payload, ttl = ext-rcode|version|flags
+    return b"\0" + struct.pack(">HHBBHH", 41, payload, 0, version, 0, 0)
+
+
+def dhcp(kind, mac=b"\x02\x00\x00\x00\x00\x01", ciaddr=b"\0" * 4, options=b"", op=1):
+    head = struct.pack(">BBBBIHH", op, 1, 6, 0, 0x12345678, 0, 0x8000)
+    head += ciaddr + b"\0" * 12 + mac + b"\0" * 10 + b"\0" * 192 + b"\x63\x82\x53\x63"
+    return head + bytes([53, 1, kind]) + options + b"\x37\x04\x01\x03\x06\x72\xff"
+
+
+def ip(s):
+    return bytes(int(x) for x in s.split("."))
+
+
+def frame(packets, setup=0):  # dhcp_handle input: setup byte, then [len u16 BE][dt u8][packet]...
+    return bytes([setup]) + b"".join(struct.pack(">HB", len(p), dt) + p for dt, p in packets)
+
+
+SERVER = bytes([54, 4]) + ip("10.42.0.1")
+REQ10 = bytes([50, 4]) + ip("10.42.0.10")
+SEEDS = {
+    "http_percent_decode": [b"/", b"/a%20b", b"/%zz", b"/%2", b"/%ff", b"/%e2%82%ac/x", b"/index.html?x=%41"],
+    "http_headers": [
+        b'GET\n/\ngzip, deflate, br\n"83b24f9ec47d115f"\n10.42.0.1:80',
+        b"GET\n/generate_204\n\n\nconnectivitycheck.gstatic.com",
+        b'HEAD\n/app.js\n*;q=0, gzip;q=0.5\nW/"x", *\n[::1]:8080',
+        b"POST\n/stats.json\nx-gzip;q=1.0\n\n2048.home.arpa.",
+        b"GET\n/%2e%2e/\nidentity\n*\nlocalhost",
+    ],
+    "config_bootargs": [
+        b"console=ttyAMA0 ip=10.42.0.1/24 http_slots=32 dhcp_pool=10.42.0.10-10.42.0.250 lease=3600 "
+        b"name=2048.home.arpa crash=panic",
+        b"ip=192.168.7.1/16 dhcp_pool=192.168.7.100-192.168.7.110 name=Game.Example",
+        b"ip=10.42.0.999 http_slots=0 lease=abc name=bad..name crash=maybe dhcp_pool=1",
+        b"ip=10.0.0.1/8 dhcp_pool=10.255.255.250-10.0.0.2",
+    ],
+    "dns_respond": [
+        dns(0x1234, 0x0100, [("connectivitycheck.gstatic.com", 1)]),
+        dns(0x0001, 0x0100, [("captive.apple.com", 28)]),
+        dns(0x0002, 0x0100, [("2048.home.arpa", 1)], opt(4096), 1),
+        dns(0x0003, 0x0100, [("example.com", 1)], opt(1232, 1), 1),
+        dns(0x0004, 0x0100, [("a.example", 1)], extra_q=b"\xc0\x0c\x00\x1c\x00\x01"),  # 2nd name: pointer
+        dns(0x0005, 0x1000, [("status.example", 1)]),  # opcode STATUS
+        dns(0x0006, 0x8180, [("response.example", 1)]),  # a response
+    ],
+    "dhcp_handle": [
+        frame([(0, dhcp(1)), (1, dhcp(3, options=SERVER + REQ10))]),
+        frame([(0, dhcp(1)), (1, dhcp(3, options=SERVER + REQ10)), (2, dhcp(7, ciaddr=ip("10.42.0.10"))),
+               (0, dhcp(1))]),
+        frame([(0, dhcp(8, ciaddr=ip("10.42.0.77")))]),  # INFORM
+        frame([(0, dhcp(1)), (0, dhcp(4, options=SERVER + REQ10))]),  # DECLINE
+        frame([(0, dhcp(3, options=REQ10)), (200, dhcp(3, ciaddr=ip("10.42.0.10")))]),  # INIT-REBOOT, renew
+        frame([(0, dhcp(1, mac=bytes([2, 0, 0, 0, 0, i]))) for i in range(5)], setup=1),  # exhaust 3
+        frame([(0, dhcp(3, options=bytes([54, 4]) + ip("10.42.0.99") + REQ10))]),  # another server
+    ],
+}
+
+out = sys.argv[1]
+for target, seeds in SEEDS.items():
+    os.makedirs(os.path.join(out, target), exist_ok=True)
+    for i, seed in enumerate(seeds):
+        with open(os.path.join(out, target, f"seed-{i}"), "wb") as f:
+            f.write(seed)
