@@ -101,10 +101,10 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     console::init(board.uart);
     console::init_logging(log::LevelFilter::Info);
     let crashes = crash::read_crash_record();
-    let since_entry = || (time::micros_since_power_on() - entry_us) as f64 / 1000.0;
+    let since_entry = || time::Millis(time::micros_since_power_on() - entry_us);
     let _ = writeln!(Console);
     log::info!("2048 appliance {} on {}", env!("CARGO_PKG_VERSION"), board.name);
-    log::info!("entry at {:.3} ms after power-on", entry_us as f64 / 1000.0);
+    log::info!("entry at {} ms after power-on", time::Millis(entry_us));
     if crashes > 0 {
         log::warn!("previous boot ended in a crash ({crashes} in a row); recovered by reset");
     }
@@ -115,7 +115,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let image_end = core::ptr::addr_of!(__kernel_end) as usize;
     let (heap_start, heap_size) = free_ram(image_end, ram_start + ram_size, boot.dtb);
     heap::init(heap_start, heap_size);
-    log::info!("heap: {} KiB at {heap_start:#x} (+{:.3} ms)", heap_size / 1024, since_entry());
+    log::info!("heap: {} KiB at {heap_start:#x} (+{} ms)", heap_size / 1024, since_entry());
 
     let (config, rejected) = Config::from_bootargs(boot.bootargs());
     for word in &rejected {
@@ -139,7 +139,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let network = Network::new(nic, config.address, config.prefix_len, seed, now_us);
     let mac = network.mac_address();
     log::info!(
-        "NIC up: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {}/{} (+{:.3} ms)",
+        "NIC up: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {}/{} (+{} ms)",
         mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], config.address, config.prefix_len, since_entry()
     );
 
@@ -169,7 +169,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     network.serve(&app, slots, &mut [&mut dhcp, &mut dns], now_us, &mut sleeper, || {
         let boot_us = time::micros_since_power_on() - entry_us;
         STATS.boot_ms.set(((boot_us + 999) / 1000) as u32);
-        log::info!("listening on http://{}:80/ with {slots} slots, DHCP and DNS as {} (+{:.3} ms)", config.address, config.canonical_name, boot_us as f64 / 1000.0);
+        log::info!("listening on http://{}:80/ with {slots} slots, DHCP and DNS as {} (+{} ms)", config.address, config.canonical_name, time::Millis(boot_us));
     })
 }
 

@@ -25,3 +25,13 @@ pub fn ticks_to_micros(ticks: u64) -> u64 {
 pub fn micros_to_ticks(micros: u64) -> u64 {
     (u128::from(micros) * u128::from(arch::counter_frequency()) / 1_000_000) as u64
 }
+
+/// Microseconds shown as milliseconds with three decimals, without floating
+/// point (whose formatting code is large, and slow to run for the first time).
+pub struct Millis(pub u64);
+
+impl core::fmt::Display for Millis {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
