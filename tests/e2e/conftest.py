@@ -4,10 +4,10 @@ Every test talks to a QEMU guest through user-networking port forwards on
 127.0.0.1, with real clients (curl, wrk, raw sockets for malformed input).
 Waits are conditions with deadlines: the serial log, then the HTTP port.
 """
-import itertools
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +16,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = ["qemu-virt-armv7", "qemu-virt-aarch64"]
-_ports = itertools.count(18080)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Guest:
@@ -24,7 +30,7 @@ class Guest:
 
     def __init__(self, board, tmp_path, *qemu_args):
         self.board = board
-        self.port = next(_ports)
+        self.port = free_port()
         self.log_path = tmp_path / f"{board}-{self.port}.log"
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(self.log_path, "w")
