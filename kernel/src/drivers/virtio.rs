@@ -6,9 +6,12 @@
 //! identity-mapped, so a buffer's physical address is its virtual address.
 
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::ptr::NonNull;
 
-use virtio_drivers::device::net::VirtIONet;
+use virtio_drivers::device::net::VirtIONetRaw;
 use virtio_drivers::device::rng::VirtIORng;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
 use virtio_drivers::transport::{DeviceType, Transport};
@@ -90,8 +93,8 @@ pub fn probe(slots: &VirtioMmioSlots) -> VirtioDevices {
         match transport.device_type() {
             DeviceType::Network if found.net.is_none() => {
                 log::info!("virtio-net in slot {slot} ({:?} transport)", transport.version());
-                match VirtIONet::new(transport, RX_BUFFER_BYTES) {
-                    Ok(device) => found.net = Some(VirtioNet { device, intid }),
+                match VirtioNet::new(transport, intid) {
+                    Ok(net) => found.net = Some(net),
                     Err(error) => log::error!("virtio-net in slot {slot} failed: {error:?}"),
                 }
             }
@@ -108,10 +111,64 @@ pub fn probe(slots: &VirtioMmioSlots) -> VirtioDevices {
     found
 }
 
+/// Frames that may be in flight to the device at once.
+const TX_BUFFERS: usize = 32;
+
 /// virtio-net behind the kernel's `NetDevice` boundary.
+///
+/// Uses the raw (non-blocking) interface: a transmitted frame is queued and
+/// its buffer reaped later, instead of spinning until the host has sent it,
+/// which under QEMU costs a round trip to the I/O thread per frame.
 pub struct VirtioNet {
-    device: VirtIONet<IdentityHal, MmioTransport<'static>, QUEUE_SIZE>,
+    device: VirtIONetRaw<IdentityHal, MmioTransport<'static>, QUEUE_SIZE>,
+    /// Receive buffers lent to the device, by descriptor token.
+    rx_lent: Vec<Option<Box<[u8]>>>,
+    /// Transmit buffers not in use.
+    tx_free: Vec<Box<[u8]>>,
+    /// Transmit buffers lent to the device, with their used length, by token.
+    tx_lent: Vec<Option<(Box<[u8]>, usize)>>,
     intid: u32,
+}
+
+impl VirtioNet {
+    fn new(transport: MmioTransport<'static>, intid: u32) -> Result<Self, virtio_drivers::Error> {
+        let device = VirtIONetRaw::new(transport)?;
+        let mut net = Self {
+            device,
+            rx_lent: (0..QUEUE_SIZE).map(|_| None).collect(),
+            tx_free: (0..TX_BUFFERS).map(|_| vec![0u8; RX_BUFFER_BYTES].into_boxed_slice()).collect(),
+            tx_lent: (0..QUEUE_SIZE).map(|_| None).collect(),
+            intid,
+        };
+        for _ in 0..QUEUE_SIZE {
+            net.lend_rx(vec![0u8; RX_BUFFER_BYTES].into_boxed_slice())?;
+        }
+        Ok(net)
+    }
+
+    fn lend_rx(&mut self, mut buffer: Box<[u8]>) -> Result<(), virtio_drivers::Error> {
+        // SAFETY: the buffer is kept in `rx_lent` under its token and not
+        // touched until the device hands the token back.
+        let token = unsafe { self.device.receive_begin(&mut buffer) }?;
+        let slot = self.rx_lent.get_mut(usize::from(token)).ok_or(virtio_drivers::Error::WrongToken)?;
+        *slot = Some(buffer);
+        Ok(())
+    }
+
+    /// Takes back the buffers of frames the device has sent.
+    fn reap_transmitted(&mut self) {
+        while let Some(token) = self.device.poll_transmit() {
+            let Some((buffer, len)) = self.tx_lent.get_mut(usize::from(token)).and_then(Option::take) else {
+                log::error!("virtio-net returned an unknown transmit token {token}");
+                return;
+            };
+            // SAFETY: the same buffer and length as given to `transmit_begin` for this token.
+            if let Err(error) = unsafe { self.device.transmit_complete(token, &buffer[..len]) } {
+                log::error!("virtio-net transmit completion failed: {error:?}");
+            }
+            self.tx_free.push(buffer);
+        }
+    }
 }
 
 impl NetDevice for VirtioNet {
@@ -120,29 +177,58 @@ impl NetDevice for VirtioNet {
     }
 
     fn receive(&mut self, frame: &mut [u8]) -> Received {
-        let Ok(buffer) = self.device.receive() else { return Received::Nothing };
-        let packet = buffer.packet();
-        let received = match frame.get_mut(..packet.len()) {
-            Some(destination) => {
-                destination.copy_from_slice(packet);
-                Received::Frame(packet.len())
-            }
-            None => Received::Dropped,
+        let Some(token) = self.device.poll_receive() else { return Received::Nothing };
+        let Some(mut buffer) = self.rx_lent.get_mut(usize::from(token)).and_then(Option::take) else {
+            log::error!("virtio-net returned an unknown receive token {token}");
+            return Received::Nothing;
         };
-        if let Err(error) = self.device.recycle_rx_buffer(buffer) {
+        // SAFETY: the same buffer as given to `receive_begin` for this token.
+        let received = match unsafe { self.device.receive_complete(token, &mut buffer) } {
+            Ok((header, len)) => match (frame.get_mut(..len), buffer.get(header..header + len)) {
+                (Some(destination), Some(packet)) => {
+                    destination.copy_from_slice(packet);
+                    Received::Frame(len)
+                }
+                _ => Received::Dropped,
+            },
+            Err(_) => Received::Dropped,
+        };
+        if let Err(error) = self.lend_rx(buffer) {
             log::error!("virtio-net lost a receive buffer: {error:?}");
         }
         received
     }
 
-    fn can_transmit(&self) -> bool {
-        self.device.can_send()
+    fn can_transmit(&mut self) -> bool {
+        self.reap_transmitted();
+        !self.tx_free.is_empty()
     }
 
     fn transmit(&mut self, frame: &[u8]) -> bool {
-        let mut buffer = self.device.new_tx_buffer(frame.len());
-        buffer.packet_mut().copy_from_slice(frame);
-        self.device.send(buffer).is_ok()
+        self.reap_transmitted();
+        let Some(mut buffer) = self.tx_free.pop() else { return false };
+        let Ok(header) = self.device.fill_buffer_header(&mut buffer) else { return false };
+        let len = header + frame.len();
+        let Some(payload) = buffer.get_mut(header..len) else {
+            self.tx_free.push(buffer);
+            return false;
+        };
+        payload.copy_from_slice(frame);
+        // SAFETY: the buffer is kept in `tx_lent` under its token and not
+        // touched until the device hands the token back.
+        match unsafe { self.device.transmit_begin(&buffer[..len]) } {
+            Ok(token) => match self.tx_lent.get_mut(usize::from(token)) {
+                Some(slot) => {
+                    *slot = Some((buffer, len));
+                    true
+                }
+                None => false,
+            },
+            Err(_) => {
+                self.tx_free.push(buffer);
+                false
+            }
+        }
     }
 
     fn interrupt_id(&self) -> Option<u32> {
@@ -151,6 +237,7 @@ impl NetDevice for VirtioNet {
 
     fn acknowledge_interrupt(&mut self) {
         self.device.ack_interrupt();
+        self.reap_transmitted();
     }
 }
 

@@ -30,8 +30,8 @@ pub trait NetDevice {
     fn mac_address(&self) -> [u8; 6];
     /// Copies the next received frame into `frame` (at least `MAX_FRAME` bytes).
     fn receive(&mut self, frame: &mut [u8]) -> Received;
-    /// True when `transmit` would accept a frame now.
-    fn can_transmit(&self) -> bool;
+    /// True when `transmit` would accept a frame now (may reclaim sent buffers).
+    fn can_transmit(&mut self) -> bool;
     /// Queues one frame for sending; false if the NIC refused it.
     fn transmit(&mut self, frame: &[u8]) -> bool;
     /// The GIC interrupt that signals received frames, if it has one.
