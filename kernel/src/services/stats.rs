@@ -110,24 +110,37 @@ pub struct Stats {
 }
 
 /// The one set of counters.
-pub static STATS: Stats = Stats {
-    boot_ms: Counter::new(),
-    requests: Counter::new(),
-    bad_requests: Counter::new(),
-    timed_out: Counter::new(),
-    evicted: Counter::new(),
-    connections: Gauge::new(),
-    rx_frames: Counter::new(),
-    tx_frames: Counter::new(),
-    rx_dropped: Counter::new(),
-    tx_dropped: Counter::new(),
-    leases_active: Counter::new(),
-    leases_pool: Counter::new(),
-    dhcp_dropped: Counter::new(),
-    dhcp_exhausted: Counter::new(),
-    dns_queries: Counter::new(),
-    dns_bad: Counter::new(),
-};
+pub static STATS: Stats = Stats::new();
+
+impl Stats {
+    /// Every counter at zero.
+    pub const fn new() -> Self {
+        Self {
+            boot_ms: Counter::new(),
+            requests: Counter::new(),
+            bad_requests: Counter::new(),
+            timed_out: Counter::new(),
+            evicted: Counter::new(),
+            connections: Gauge::new(),
+            rx_frames: Counter::new(),
+            tx_frames: Counter::new(),
+            rx_dropped: Counter::new(),
+            tx_dropped: Counter::new(),
+            leases_active: Counter::new(),
+            leases_pool: Counter::new(),
+            dhcp_dropped: Counter::new(),
+            dhcp_exhausted: Counter::new(),
+            dns_queries: Counter::new(),
+            dns_bad: Counter::new(),
+        }
+    }
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Heap figures in bytes.
 #[derive(Clone, Copy, Debug, Default)]
@@ -205,24 +218,7 @@ mod tests {
 
     #[test]
     fn json_has_every_figure_the_booth_page_reads() {
-        let stats = Stats {
-            boot_ms: Counter::new(),
-            requests: Counter::new(),
-            bad_requests: Counter::new(),
-            timed_out: Counter::new(),
-            evicted: Counter::new(),
-            connections: Gauge::new(),
-            rx_frames: Counter::new(),
-            tx_frames: Counter::new(),
-            rx_dropped: Counter::new(),
-            tx_dropped: Counter::new(),
-            leases_active: Counter::new(),
-            leases_pool: Counter::new(),
-            dhcp_dropped: Counter::new(),
-            dhcp_exhausted: Counter::new(),
-            dns_queries: Counter::new(),
-            dns_bad: Counter::new(),
-        };
+        let stats = Stats::new();
         stats.boot_ms.set(3);
         stats.requests.increment();
         stats.connections.up();
