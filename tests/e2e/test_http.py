@@ -161,3 +161,17 @@ def test_slowloris_does_not_lock_out_a_normal_client(appliance):
         t.join()
         for s in sockets:
             s.close()
+
+
+def test_content_type_follows_the_extension_and_files_are_byte_exact(appliance):
+    for path, content_type in [("/app.js", "text/javascript; charset=utf-8"), ("/game.js", "text/javascript; charset=utf-8"),
+                               ("/index.html", "text/html; charset=utf-8")]:
+        raw, _, _ = curl("-i", appliance.url + path)
+        status, fields = headers_of(raw)
+        assert status.startswith("HTTP/1.1 200"), path
+        assert fields["content-type"] == content_type, path
+        assert raw.split(b"\r\n\r\n", 1)[1] == (ROOT / "static" / path.lstrip("/")).read_bytes(), path
+    raw, _, _ = curl("-i", appliance.url + "/stats.json")
+    status, fields = headers_of(raw)
+    assert fields["content-type"] == "application/json"
+    assert fields["cache-control"] == "no-store"

@@ -43,24 +43,25 @@ impl Eq for Asset {}
 
 /// Finds the asset for an already percent-decoded URL path.
 pub fn lookup(path: &str) -> Lookup {
-    let find = |wanted: &str| ASSETS.iter().find(|asset| asset.path == wanted);
+    lookup_in(ASSETS, path)
+}
+
+fn lookup_in(assets: &'static [Asset], path: &str) -> Lookup {
     if path.ends_with('/') {
-        return find_index(path).map_or(Lookup::Missing, Lookup::Found);
+        return find_index(assets, path).map_or(Lookup::Missing, Lookup::Found);
     }
-    if let Some(asset) = find(path) {
+    if let Some(asset) = assets.iter().find(|asset| asset.path == path) {
         return Lookup::Found(asset);
     }
-    if find_index(path).is_some() {
+    if find_index(assets, path).is_some() {
         return Lookup::AddSlash;
     }
     Lookup::Missing
 }
 
-fn find_index(folder: &str) -> Option<&'static Asset> {
+fn find_index(assets: &'static [Asset], folder: &str) -> Option<&'static Asset> {
     let folder = folder.trim_end_matches('/');
-    ASSETS.iter().find(|asset| {
-        asset.path.strip_prefix(folder).is_some_and(|rest| rest == "/index.html")
-    })
+    assets.iter().find(|asset| asset.path.strip_prefix(folder).is_some_and(|rest| rest == "/index.html"))
 }
 
 #[cfg(test)]
@@ -83,6 +84,21 @@ mod tests {
                 assert_eq!(&gzip[..2], &[0x1f, 0x8b], "{} is not gzip", asset.path);
             }
         }
+    }
+
+    static NESTED: &[Asset] = &[
+        Asset { path: "/index.html", content_type: "text/html", etag: "\"1\"", body: b"home", gzip: None },
+        Asset { path: "/talks/index.html", content_type: "text/html", etag: "\"2\"", body: b"talks", gzip: None },
+        Asset { path: "/talks/2026/slides.pdf", content_type: "application/pdf", etag: "\"3\"", body: b"pdf", gzip: None },
+    ];
+
+    #[test]
+    fn nested_folders_serve_their_index_and_files() {
+        assert!(matches!(lookup_in(NESTED, "/talks/"), Lookup::Found(a) if a.body == b"talks"));
+        assert_eq!(lookup_in(NESTED, "/talks"), Lookup::AddSlash);
+        assert!(matches!(lookup_in(NESTED, "/talks/2026/slides.pdf"), Lookup::Found(a) if a.content_type == "application/pdf"));
+        assert_eq!(lookup_in(NESTED, "/talks/2026/"), Lookup::Missing);
+        assert_eq!(lookup_in(NESTED, "/tal"), Lookup::Missing);
     }
 
     #[test]
