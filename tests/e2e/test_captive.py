@@ -1,12 +1,18 @@
 """Be the network: a "phone" in its own network namespace, wired through a
 bridge to the appliance's TAP NIC, gets a lease, resolves every name to the
 appliance and is sent to the game by the captive portal. Real clients:
-busybox udhcpc, dig, curl. Needs root (CI runs as root)."""
+busybox udhcpc (on macvlans for many phones at once), dig, curl, and headless
+Chromium resolving through the appliance. Needs root (CI runs as root).
+
+Names: everything here is *2048 (the shared appliance of the module fixture)
+or *2049 (the small-pool appliance); no other test uses them."""
+import json
 import os
 import random
-import socket
+import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +25,29 @@ env | grep -E '^(ip|subnet|router|dns|lease|serverid|opt114)=' | sort > "$LEASE_
 ip addr replace "$ip/$mask" dev "$interface"
 exit 0
 """
+# Many phones at once: record the lease only, configure nothing.
+RECORD_SCRIPT = """#!/bin/sh
+[ "$1" = bound ] || exit 0
+env | grep -E '^(ip|subnet|router|dns|lease|serverid)=' | sort > "$LEASE_DIR/$interface.env.tmp"
+mv "$LEASE_DIR/$interface.env.tmp" "$LEASE_DIR/$interface.env"
+exit 0
+"""
+# A phone that gives its lease back: udhcpc -R unicasts the RELEASE from its
+# address, so the address must be on the interface until deconfig. Events go
+# to IFACE.events (udhcpc also runs deconfig when it starts).
+ADDR_SCRIPT = """#!/bin/sh
+echo "$1" >> "$LEASE_DIR/$interface.events"
+case "$1" in
+bound|renew)
+    ip addr replace "$ip/$mask" dev "$interface"
+    env | grep -E '^(ip|subnet|router|dns|lease|serverid)=' | sort > "$LEASE_DIR/$interface.env.tmp"
+    mv "$LEASE_DIR/$interface.env.tmp" "$LEASE_DIR/$interface.env" ;;
+deconfig)
+    ip addr flush dev "$interface" ;;
+esac
+exit 0
+"""
+NETNS_ETC = Path("/etc/netns")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -27,8 +56,62 @@ def sh(*cmd, check=True, **kw):
     return subprocess.run(cmd, check=check, capture_output=True, text=True, **kw)
 
 
-def in_phone(*cmd, check=True, timeout=30):
-    return sh("ip", "netns", "exec", "phone2048", *cmd, check=check, timeout=timeout)
+def in_phone(*cmd, check=True, timeout=30, ns="phone2048"):
+    return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
+
+
+def poll(what, condition, timeout=30, interval=0.1):
+    """Calls `condition` until it returns something true; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = condition()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def wire_up(n):
+    """TAP tapN + bridge brN + veth vhostN/vphoneN into namespace phoneN; returns its teardown."""
+    teardown = [("ip", "netns", "del", f"phone{n}"), ("ip", "link", "del", f"br{n}"), ("ip", "link", "del", f"tap{n}"),
+                ("ip", "link", "del", f"vphone{n}"), ("ip", "link", "del", f"vhost{n}")]
+    for cmd in teardown:
+        sh(*cmd, check=False)
+    for cmd in [
+        ("ip", "tuntap", "add", "dev", f"tap{n}", "mode", "tap"),
+        ("ip", "link", "add", f"br{n}", "type", "bridge"),
+        ("ip", "link", "set", f"tap{n}", "master", f"br{n}"),
+        ("ip", "netns", "add", f"phone{n}"),
+        ("ip", "link", "add", f"vphone{n}", "type", "veth", "peer", "name", f"vhost{n}"),
+        ("ip", "link", "set", f"vhost{n}", "master", f"br{n}"),
+        ("ip", "link", "set", f"vphone{n}", "netns", f"phone{n}"),
+        ("ip", "link", "set", f"tap{n}", "up"), ("ip", "link", "set", f"br{n}", "up"),
+        ("ip", "link", "set", f"vhost{n}", "up"),
+        ("ip", "netns", "exec", f"phone{n}", "ip", "link", "set", f"vphone{n}", "up"),
+        ("ip", "netns", "exec", f"phone{n}", "ip", "link", "set", "lo", "up"),
+    ]:
+        sh(*cmd)
+    return teardown
+
+
+def scripts(tmp):
+    paths = []
+    for name, text in [("udhcpc.sh", UDHCPC_SCRIPT), ("record.sh", RECORD_SCRIPT), ("addr.sh", ADDR_SCRIPT)]:
+        path = tmp / name
+        path.write_text(text)
+        path.chmod(0o755)
+        paths.append(path)
+    return paths
+
+
+def drop_netns_etc(ns):
+    """Removes /etc/netns/NS (and /etc/netns itself when that leaves it empty)."""
+    shutil.rmtree(NETNS_ETC / ns, ignore_errors=True)
+    try:
+        NETNS_ETC.rmdir()
+    except OSError:
+        pass
 
 
 @pytest.fixture(scope="module", params=BOARDS)
@@ -36,41 +119,23 @@ def network(request, tmp_path_factory):
     """TAP + bridge + veth into the phone namespace, and the appliance on the TAP."""
     from conftest import Guest
     tmp = tmp_path_factory.mktemp("captive")
-    teardown = [("ip", "netns", "del", "phone2048"), ("ip", "link", "del", "br2048"), ("ip", "link", "del", "tap2048"),
-                ("ip", "link", "del", "vphone2048"), ("ip", "link", "del", "vhost2048")]
-    for cmd in teardown:
-        sh(*cmd, check=False)
-    for cmd in [
-        ("ip", "tuntap", "add", "dev", "tap2048", "mode", "tap"),
-        ("ip", "link", "add", "br2048", "type", "bridge"),
-        ("ip", "link", "set", "tap2048", "master", "br2048"),
-        ("ip", "netns", "add", "phone2048"),
-        ("ip", "link", "add", "vphone2048", "type", "veth", "peer", "name", "vhost2048"),
-        ("ip", "link", "set", "vhost2048", "master", "br2048"),
-        ("ip", "link", "set", "vphone2048", "netns", "phone2048"),
-        ("ip", "link", "set", "tap2048", "up"), ("ip", "link", "set", "br2048", "up"),
-        ("ip", "link", "set", "vhost2048", "up"),
-        ("ip", "netns", "exec", "phone2048", "ip", "link", "set", "vphone2048", "up"),
-        ("ip", "netns", "exec", "phone2048", "ip", "link", "set", "lo", "up"),
-    ]:
-        sh(*cmd)
-    script = tmp / "udhcpc.sh"
-    script.write_text(UDHCPC_SCRIPT)
-    script.chmod(0o755)
+    teardown = wire_up(2048)
+    script, _, _ = scripts(tmp)
     guest = Guest(request.param, tmp, "--tap", "tap2048", "--append", "dhcp_pool=10.42.0.10-10.42.0.70")
     try:
         guest.wait_for_log(r"listening on http://10\.42\.0\.1:80/")
         yield guest, script, tmp
     finally:
         guest.stop()
+        drop_netns_etc("phone2048")
         for cmd in teardown:
             sh(*cmd, check=False)
 
 
-def lease(script, tmp, name="lease", extra=()):
+def lease(script, tmp, name="lease", extra=(), n=2048):
     path = tmp / f"{name}.env"
     env = dict(os.environ, LEASE_FILE=str(path))
-    r = sh("ip", "netns", "exec", "phone2048", "busybox", "udhcpc", "-i", "vphone2048", "-n", "-q", "-f",
+    r = sh("ip", "netns", "exec", f"phone{n}", "busybox", "udhcpc", "-i", f"vphone{n}", "-n", "-q", "-f",
            "-t", "5", "-T", "1", "-s", str(script), "-O", "114", *extra, env=env, check=False, timeout=30)
     assert path.exists(), r.stdout + r.stderr
     return dict(line.split("=", 1) for line in path.read_text().split())
@@ -142,3 +207,189 @@ def test_malformed_dhcp_and_dns_bursts_are_counted_and_service_goes_on(network):
     stats = json.loads(stats)
     assert stats["dns"]["bad"] > 0 and stats["dhcp"]["dropped"] > 0
     assert stats["leases"]["pool"] == 61 and stats["leases"]["active"] >= 1
+
+
+def stats(n=2048):
+    """/stats.json of the appliance, fetched from inside the phone namespace."""
+    r = in_phone("curl", "-s", "-m", "5", f"http://{APPLIANCE}/stats.json", ns=f"phone{n}")
+    return json.loads(r.stdout)
+
+
+def add_macvlans(n, names, first_mac=0):
+    """One macvlan per name on vphoneN inside phoneN, each with its own MAC
+    (02:20:48:00:xx:yy), so that each udhcpc on it is a different phone."""
+    batch = []
+    for i, name in enumerate(names, start=first_mac):
+        mac = f"02:20:48:00:{i >> 8:02x}:{i & 0xff:02x}"
+        batch += [f"link add link vphone{n} name {name} address {mac} type macvlan mode bridge", f"link set {name} up"]
+    sh("ip", "-n", f"phone{n}", "-batch", "-", input="\n".join(batch) + "\n")
+
+
+def del_macvlans(n, names):
+    sh("ip", "-force", "-n", f"phone{n}", "-batch", "-", input="".join(f"link del {name}\n" for name in names),
+       check=False)
+
+
+def udhcpc(n, iface, script, lease_dir, *extra, tries=5):
+    """Starts busybox udhcpc on `iface` in phoneN; its script writes LEASE_DIR/IFACE.env."""
+    env = dict(os.environ, LEASE_DIR=str(lease_dir))
+    return subprocess.Popen(["ip", "netns", "exec", f"phone{n}", "busybox", "udhcpc", "-i", iface, "-f",
+                             "-t", str(tries), "-T", "1", "-s", str(script), *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(proc, timeout=60):
+    out, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, out
+
+
+def read_env(path):
+    return dict(line.split("=", 1) for line in path.read_text().split())
+
+
+def in_pool(ip, first=10, last=70):
+    return ip.startswith("10.42.0.") and first <= int(ip.rsplit(".", 1)[1]) <= last
+
+
+def test_fifty_phones_get_fifty_distinct_addresses(network, tmp_path):
+    guest, script, tmp = network
+    record = tmp / "record.sh"
+    own = lease(script, tmp, "fifty")["ip"]  # the namespace's own address, for /stats.json
+    names = [f"mv{i}" for i in range(50)]
+    add_macvlans(2048, names)
+    try:
+        started = time.monotonic()
+        for batch in range(0, len(names), 10):  # ten phones asking at once
+            procs = [udhcpc(2048, name, record, tmp_path, "-n", "-q") for name in names[batch:batch + 10]]
+            results = [finish(p) for p in procs]
+            for name, (code, out) in zip(names[batch:batch + 10], results):
+                assert code == 0, f"{name}: {out}"
+        elapsed = time.monotonic() - started
+        got = {name: read_env(tmp_path / f"{name}.env") for name in names}
+    finally:
+        del_macvlans(2048, names)
+    addresses = [g["ip"] for g in got.values()]
+    assert len(set(addresses)) == 50, sorted(addresses)
+    assert own not in addresses
+    assert all(in_pool(ip) for ip in addresses), sorted(addresses)
+    assert all(g["serverid"] == APPLIANCE and g["lease"] == "3600" for g in got.values())
+    now = stats()
+    assert now["leases"]["active"] >= 50 and now["leases"]["pool"] == 61, now["leases"]
+    print(f"{guest.board}: 50 leases in {elapsed:.2f} s")
+
+
+def test_release_frees_the_address_for_another_phone(network, tmp_path):
+    guest, script, tmp = network
+    lease(script, tmp, "release")
+    before = stats()["leases"]["active"]
+    add_macvlans(2048, ["rel0", "rel1"], first_mac=0x100)
+    try:
+        # Phone A keeps running (no -q) and gives its lease back on SIGTERM (-R).
+        a = udhcpc(2048, "rel0", tmp / "addr.sh", tmp_path, "-n", "-R")
+        try:
+            poll("phone A's lease", lambda: (tmp_path / "rel0.env").exists() or a.poll() is not None)
+            assert a.poll() is None, a.communicate()[0]
+            taken = read_env(tmp_path / "rel0.env")["ip"]
+            assert in_pool(taken)
+            poll("leases.active + 1", lambda: stats()["leases"]["active"] == before + 1, timeout=10)
+        finally:
+            a.terminate()
+        code, out = finish(a)
+        assert "sending release" in out, out
+        assert (tmp_path / "rel0.events").read_text().split() == ["deconfig", "bound", "deconfig"], out
+        poll("leases.active back down", lambda: stats()["leases"]["active"] == before, timeout=10)
+        # Phone B asks for exactly that address and gets it.
+        code, out = finish(udhcpc(2048, "rel1", tmp / "record.sh", tmp_path, "-n", "-q", "-r", taken))
+        assert code == 0, out
+        assert read_env(tmp_path / "rel1.env")["ip"] == taken, out
+        assert stats()["leases"]["active"] == before + 1
+    finally:
+        del_macvlans(2048, ["rel0", "rel1"])
+
+
+@pytest.fixture(params=BOARDS)
+def small_pool(request, tmp_path):
+    """A second appliance on its own TAP/bridge/namespace (*2049) with a pool of three addresses."""
+    from conftest import Guest
+    teardown = wire_up(2049)
+    scripts(tmp_path)
+    guest = Guest(request.param, tmp_path, "--tap", "tap2049", "--append", "dhcp_pool=10.42.0.10-10.42.0.12")
+    try:
+        guest.wait_for_log(r"listening on http://10\.42\.0\.1:80/")
+        yield guest, tmp_path
+    finally:
+        guest.stop()
+        for cmd in teardown:
+            sh(*cmd, check=False)
+
+
+def test_small_pool_exhausts_cleanly_and_service_goes_on(small_pool):
+    guest, tmp = small_pool
+    first = lease(tmp / "udhcpc.sh", tmp, "first", n=2049)["ip"]
+    names = ["c1", "c2", "c3"]
+    add_macvlans(2049, names)
+    got = {}
+    for name in names[:2]:
+        code, out = finish(udhcpc(2049, name, tmp / "record.sh", tmp, "-n", "-q"))
+        assert code == 0, f"{name}: {out}"
+        got[name] = read_env(tmp / f"{name}.env")["ip"]
+    assert sorted([first, *got.values()]) == ["10.42.0.10", "10.42.0.11", "10.42.0.12"]
+    # The fourth phone: no offer, so udhcpc -n gives up and fails.
+    code, out = finish(udhcpc(2049, "c3", tmp / "record.sh", tmp, "-n", "-q", tries=3))
+    assert code != 0 and not (tmp / "c3.env").exists(), out
+    now = stats(2049)
+    assert now["dhcp"]["exhausted"] >= 1, now
+    assert now["leases"] == {"active": 3, "pool": 3}, now
+    assert "pool exhausted" in guest.log()
+    # Still serving: DNS, the game, the portal redirect, and the same phone renews.
+    r = in_phone("dig", "+short", "+time=2", "+tries=2", f"@{APPLIANCE}", "after.exhaustion.example", ns="phone2049")
+    assert r.stdout.strip() == APPLIANCE
+    r = in_phone("curl", "-s", "-m", "5", f"http://{APPLIANCE}/", ns="phone2049")
+    assert r.stdout.encode() == (ROOT / "static" / "index.html").read_bytes()
+    r = in_phone("curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                 "-H", "Host: example.com", f"http://{APPLIANCE}/", ns="phone2049")
+    assert r.stdout == "302 http://2048.home.arpa/"
+    code, out = finish(udhcpc(2049, "c1", tmp / "record.sh", tmp, "-n", "-q"))
+    assert code == 0 and read_env(tmp / "c1.env")["ip"] == got["c1"], out
+
+
+def test_chromium_in_the_phone_lands_on_the_game(network, tmp_path):
+    """The phone's browser opens Android's probe URL, resolving through the
+    appliance's DNS (/etc/netns/phone2048/resolv.conf), and ends in the game."""
+    guest, script, tmp = network
+    if not (ROOT / "tests/web/node_modules/playwright-core").is_dir():
+        pytest.skip("playwright-core is not installed: cd tests/web && npm ci")
+    if not shutil.which("chromium") and not os.environ.get("CHROMIUM"):
+        pytest.skip("no chromium")
+    lease(script, tmp, "browser")
+    shot = tmp_path / "captive-portal.png"
+    probe = "http://connectivitycheck.gstatic.com/generate_204"
+    etc = NETNS_ETC / "phone2048"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "resolv.conf").write_text(f"nameserver {APPLIANCE}\n")
+    try:
+        r = in_phone("getent", "ahostsv4", "connectivitycheck.gstatic.com")
+        assert r.stdout.split()[0] == APPLIANCE, r.stdout
+        before = stats()
+        r = in_phone("node", str(ROOT / "tests/e2e/captive_browser.mjs"), probe, str(shot), timeout=120, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        page = json.loads(r.stdout.strip().splitlines()[-1])
+        after = stats()
+    finally:
+        drop_netns_etc("phone2048")
+    assert page["redirectedFrom"] == probe and page["url"] == "http://2048.home.arpa/", page
+    assert page["status"] == 200, page
+    assert page["howto"], "a first visit shows How to play"
+    assert page["cells"] == 16 and page["score"] == "0", page
+    assert len(page["tiles"]) == 2 and set(page["tiles"]) <= {"2", "4"}, page
+    assert page["live"] and int(page["players"]) >= 1, page
+    assert page["problems"] == [], page
+    hosts = {url.split("/")[2] for url in page["requests"]}
+    assert hosts == {"connectivitycheck.gstatic.com", "2048.home.arpa"}, page["requests"]
+    for path in ["/app.js", "/game.js", "/stats.json"]:
+        assert f"http://2048.home.arpa{path}" in page["requests"], page["requests"]
+    # Both names were looked up at the appliance (Chromium asks A and AAAA).
+    assert after["dns"]["queries"] - before["dns"]["queries"] >= 2, (before["dns"], after["dns"])
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("SCREENSHOTS"):
+        shutil.copy(shot, ROOT / "docs" / "screenshots" / "captive-portal.png")
