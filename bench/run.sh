@@ -257,7 +257,8 @@ verdict() { [[ $1 == - || -z $1 ]] && echo "not measured" || { awk -v v="$1" -v 
   'BEGIN { ok = (op == "<") ? (v < t) : (v >= t); print ok ? "met" : "**not met**" }'; }; }
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg); MINUTES=$(( (SECONDS - T_START + 30) / 60 ))
 sizes() { local f; for f in $(cd static && find . -type f | sort); do printf '%s %s B, ' "${f#./}" "$(stat -c %s "static/$f")"; done | sed 's/, $//'; }
-prev_fuzz=$([[ -f $OUT ]] && awk '/^## Fuzzing/ { f = 1 } f' "$OUT" || true)
+# Sections other scripts own (tools/fuzz.sh, bench/network.sh) come last; keep them.
+prev_fuzz=$([[ -f $OUT ]] && awk '/^## (Fuzzing|DHCP and DNS)/ { f = 1 } f' "$OUT" || true)
 {
   echo "# Benchmark: the appliance and its peer (Debian Linux + busybox httpd) under QEMU (TCG)"; echo
   echo "- Date: $DATE; re-run with \`bench/run.sh\` (about $MINUTES minutes this time)"

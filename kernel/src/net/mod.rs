@@ -49,6 +49,10 @@ pub trait DatagramService {
     /// Answers `request` from `from`: writes the reply into `reply` and
     /// returns its length and destination, or `None` to stay silent.
     fn handle(&mut self, request: &[u8], from: (Ipv4Addr, u16), now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)>;
+    /// Called on every pass of the network loop, before the HTTP tasks run,
+    /// so that figures that change with time alone (expiring leases) are
+    /// current when a page asks for them.
+    fn refresh(&mut self, _now_us: u64) {}
 }
 
 /// What the idle loop needs from the platform: sleeping until a deadline or
@@ -120,6 +124,9 @@ impl<D: NetDevice> Network<D> {
                     answer_datagrams(socket, &mut **service, &mut datagram, &mut reply, now_us());
                 }
             }
+            for service in datagram_services.iter_mut() {
+                service.refresh(now_us());
+            }
             if executor.run_pass() {
                 continue;
             }
@@ -144,7 +151,8 @@ impl<D: NetDevice> Network<D> {
 }
 
 fn udp_socket(port: u16) -> udp::Socket<'static> {
-    let buffer = || udp::PacketBuffer::new(alloc::vec![udp::PacketMetadata::EMPTY; 16], alloc::vec![0; 16 * 600]);
+    // 64 datagrams deep: a burst of DNS queries is answered, not dropped.
+    let buffer = || udp::PacketBuffer::new(alloc::vec![udp::PacketMetadata::EMPTY; 64], alloc::vec![0; 64 * 600]);
     let mut socket = udp::Socket::new(buffer(), buffer());
     if socket.bind(port).is_err() {
         log::error!("cannot bind UDP port {port}");
