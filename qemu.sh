@@ -3,7 +3,7 @@
 # (host port forward) or a TAP device; prints the URL and streams the console.
 #
 # Usage: ./qemu.sh [BOARD] [options]
-#   BOARD              qemu-virt-armv7 (default) or qemu-virt-aarch64
+#   BOARD              qemu-virt-armv7 (default), qemu-virt-aarch64, orangepi-pc or cubieboard
 #   --port N           host port forwarded to the appliance's port 80 (default 8080)
 #   --tap IFACE        attach the NIC to TAP device IFACE instead of user networking
 #   --append 'ARGS'    kernel bootargs, e.g. 'ip=10.42.0.1/24 http_slots=32'
@@ -12,11 +12,13 @@
 #   --gdb              wait for gdb on tcp::1234 (gdb build/BOARD/BOARD.elf)
 #   --no-build         boot the last build
 #   --reboot           let a crash reset reboot the guest (default: QEMU exits)
+#   --sd               orangepi-pc: boot build/BOARD/BOARD.img through U-Boot (tools/sdcard.sh) instead of -kernel
+#   --monitor PATH     QEMU monitor on a unix socket (e.g. 'set_link nic0 off' to pull the cable)
 set -euo pipefail
 cd "$(dirname "$0")"
 . tools/boards.sh
 
-board=qemu-virt-armv7; port=8080; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=()
+board=qemu-virt-armv7; port=8080; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port=$2; shift ;;
@@ -27,20 +29,32 @@ while [ $# -gt 0 ]; do
         --virtio-modern) modern=(-global virtio-mmio.force-legacy=false) ;;
         --no-build) build= ;;
         --reboot) reboot= ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --sd) sd=1 ;;
+        --monitor) monitor=(-monitor "unix:$2,server,nowait"); shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
     esac
     shift
 done
 board_info "$board"
+[ -n "$QEMU" ] || { echo "$board is real hardware only: QEMU has no such machine (build it with tools/build.sh)" >&2; exit 2; }
 
 if ! command -v "$QEMU" >/dev/null 2>&1; then
     . tools/toolchain.sh
     apt_install qemu-system-arm
 fi
-[ -z "$build" ] || tools/build.sh "$board" >/dev/null
-image=build/$board/$board.bin
+if [ -n "$sd" ]; then
+    [ -z "$build" ] || tools/sdcard.sh "$board" >/dev/null
+    image=build/$board/$board.img
+    boot=(-sd "$image")
+    [ -z "$append" ] || echo "--append is ignored with --sd: boot.scr sets the boot arguments" >&2
+else
+    [ -z "$build" ] || tools/build.sh "$board" >/dev/null
+    image=build/$board/$board.bin
+    boot=(-kernel "$image" ${append:+-append "$append"})
+    [ -z "$append" ] || [ -z "$QEMU_NIC" ] || echo "--append is ignored on $board with -kernel: QEMU passes it no device tree (use --sd)" >&2
+fi
 [ -f "$image" ] || { echo "no image at $image: build first" >&2; exit 1; }
 
 if [ -n "$tap" ]; then
@@ -50,9 +64,13 @@ else
     netdev="user,id=n0,net=10.42.0.0/24,hostfwd=tcp:127.0.0.1:$port-10.42.0.1:80"
     echo "open http://127.0.0.1:$port/" >&2
 fi
+if [ -n "$QEMU_NIC" ]; then
+    # The SoC's own EMAC: QEMU wires it from -nic (it has no virtio-mmio bus).
+    nic=(-nic "${netdev/id=n0/id=n0,model=$QEMU_NIC}")
+else
+    nic=(-netdev "$netdev" -device virtio-net-device,netdev=n0 -device virtio-rng-device)
+fi
 machine=${QEMU_MACHINE/-M virt/-M virt$virt}
 # shellcheck disable=SC2086
-exec "$QEMU" $machine -m 128M -nographic $reboot "${gdb[@]}" "${modern[@]}" \
-    -kernel "$image" ${append:+-append "$append"} \
-    -netdev "$netdev" -device virtio-net-device,netdev=n0 \
-    -device virtio-rng-device
+exec "$QEMU" $machine -m "$QEMU_RAM" -nographic $reboot "${gdb[@]}" "${modern[@]}" "${monitor[@]}" \
+    "${boot[@]}" "${nic[@]}"

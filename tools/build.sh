@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Builds a board's image: build/BOARD/BOARD.elf (for gdb) and
 # build/BOARD/BOARD.bin (the raw image QEMU's -kernel and U-Boot boot).
-# Usage: tools/build.sh [BOARD]   (default qemu-virt-armv7)
+# Usage: tools/build.sh [BOARD|all]   (default qemu-virt-armv7; all: every board in $ALL_BOARDS)
 # SITE_DIR=folder embeds another site instead of static/.
+# The SD card image is separate: tools/sdcard.sh BOARD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/toolchain.sh
 . tools/boards.sh
 board=${1:-qemu-virt-armv7}
+if [ "$board" = all ]; then
+    for b in $ALL_BOARDS; do "$0" "$b"; done
+    exit 0
+fi
 board_info "$board"
 cargo build -q --release -p imgtool
 cross_cargo "$TARGET" build -q --release -p "$board"

@@ -19,7 +19,8 @@ echo "== host unit tests (cargo test)"
 cargo test --quiet
 
 echo "== board images"
-for board in $BOARDS; do tools/build.sh "$board"; done
+for board in $ALL_BOARDS; do tools/build.sh "$board"; done
+tools/sdcard.sh orangepi-pc
 
 echo "== game: rules and browser (node --test)"
 (cd tests/web && npm ci --silent --no-audit --no-fund && node --test)

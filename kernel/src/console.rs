@@ -1,28 +1,48 @@
 //! The serial console and the `log` backend, with boot-relative timestamps.
 //!
 //! Output is polled and unbuffered so that a crash report gets out even when
-//! the rest of the kernel is broken. The board names the UART; until then
-//! output is dropped.
+//! the rest of the kernel is broken. The board names the UART (a PL011 on
+//! QEMU `virt`, a 16550-style one on Allwinner SoCs); until then output is
+//! dropped.
 
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::drivers::pl011;
+use crate::drivers::{ns16550, pl011};
 use crate::time;
 
-static PL011_BASE: AtomicUsize = AtomicUsize::new(0);
+static UART_BASE: AtomicUsize = AtomicUsize::new(0);
+/// 0: PL011; otherwise 16550 with register shift `UART_KIND - 1`.
+static UART_KIND: AtomicUsize = AtomicUsize::new(0);
 
 /// Which UART the console writes to.
 #[derive(Clone, Copy, Debug)]
 pub enum Uart {
     /// ARM PL011 at this address.
     Pl011(usize),
+    /// 16550-style UART at `base`, registers `1 << reg_shift` bytes apart.
+    Ns16550 {
+        /// Register window.
+        base: usize,
+        /// log2 of the register stride (2 on Allwinner SoCs).
+        reg_shift: u32,
+    },
 }
 
 /// Points the console at the board's UART.
 pub fn init(uart: Uart) {
-    match uart {
-        Uart::Pl011(base) => PL011_BASE.store(base, Ordering::Relaxed),
+    let (base, kind) = match uart {
+        Uart::Pl011(base) => (base, 0),
+        Uart::Ns16550 { base, reg_shift } => (base, reg_shift as usize + 1),
+    };
+    UART_KIND.store(kind, Ordering::Relaxed);
+    UART_BASE.store(base, Ordering::Relaxed);
+}
+
+fn write_bytes(base: usize, bytes: &[u8]) {
+    match UART_KIND.load(Ordering::Relaxed) {
+        0 => pl011::write_bytes(base, bytes),
+        kind => ns16550::write_bytes(base, (kind - 1) as u32, bytes),
     }
 }
 
@@ -31,15 +51,15 @@ pub struct Console;
 
 impl Write for Console {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let base = PL011_BASE.load(Ordering::Relaxed);
+        let base = UART_BASE.load(Ordering::Relaxed);
         if base != 0 {
             for line in s.split_inclusive('\n') {
                 match line.strip_suffix('\n') {
                     Some(text) => {
-                        pl011::write_bytes(base, text.as_bytes());
-                        pl011::write_bytes(base, b"\r\n");
+                        write_bytes(base, text.as_bytes());
+                        write_bytes(base, b"\r\n");
                     }
-                    None => pl011::write_bytes(base, line.as_bytes()),
+                    None => write_bytes(base, line.as_bytes()),
                 }
             }
         }

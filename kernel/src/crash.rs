@@ -2,8 +2,9 @@
 //!
 //! A booth board must heal itself: any unexpected exception or Rust panic
 //! prints what happened (kind, PC, fault address, message) and resets the
-//! machine through PSCI. A record in `.noinit` RAM survives the warm reset so
-//! that the next boot says why it happened.
+//! machine through PSCI, or the board's watchdog where there is no PSCI. A
+//! record in `.noinit` RAM survives the warm reset so that the next boot says
+//! why it happened.
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
@@ -96,6 +97,7 @@ fn reset() -> ! {
     if method == ResetMethod::PsciHvc as u8 || method == ResetMethod::PsciSmc as u8 {
         arch::psci_call(method == ResetMethod::PsciSmc as u8, PSCI_SYSTEM_RESET);
     }
+    crate::drivers::watchdog::reset();
     let _ = writeln!(Console, "*** no reset method: halted");
     loop {
         arch::wait_for_interrupt();

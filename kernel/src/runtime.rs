@@ -6,12 +6,9 @@ use core::net::Ipv4Addr;
 
 use picoserve::Router;
 
-use crate::board::Board;
+use crate::board::{self, Board};
 use crate::console::{self, Console};
-use crate::drivers::gic::Gic;
-use crate::drivers::virtio;
-use crate::net::device::NetDevice;
-use crate::net::{DatagramService, Network, Sleeper};
+use crate::net::{DatagramService, Network};
 use crate::services::config::{Config, CrashTrigger};
 use crate::services::dhcp::DhcpServer;
 use crate::services::dns::DnsServer;
@@ -35,30 +32,12 @@ impl Platform for KernelPlatform {
     }
 }
 
-/// Sleeps with WFI until the timer or the NIC raises an interrupt.
-struct GicSleeper {
-    gic: Gic,
-    nic_intid: Option<u32>,
-}
-
-impl<D: NetDevice> Sleeper<D> for GicSleeper {
-    fn sleep(&mut self, deadline_us: Option<u64>, nic: &mut D) {
-        arch::set_timer_deadline(deadline_us.map(time::micros_to_ticks));
-        arch::wait_for_interrupt();
-        while let Some(iar) = self.gic.acknowledge() {
-            let intid = iar & 0x3ff;
-            if intid == arch::VIRTUAL_TIMER_INTID {
-                arch::set_timer_deadline(None);
-            } else if Some(intid) == self.nic_intid {
-                nic.acknowledge_interrupt();
-            }
-            self.gic.end(iar);
-        }
-    }
-}
-
 /// The DHCP server on port 67, mirroring its figures into `/stats.json`.
-struct DhcpPort(DhcpServer);
+struct DhcpPort {
+    server: DhcpServer,
+    /// When `leases_active` was last recounted (µs since power-on).
+    counted_at_us: u64,
+}
 
 impl DatagramService for DhcpPort {
     fn port(&self) -> u16 {
@@ -66,12 +45,19 @@ impl DatagramService for DhcpPort {
     }
     fn handle(&mut self, request: &[u8], _from: (Ipv4Addr, u16), now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
         let now_secs = now_us / 1_000_000;
-        let answer = self.0.handle(request, now_secs, reply);
-        let counters = self.0.counters();
-        STATS.leases_active.set(self.0.leases_active(now_secs) as u32);
+        let answer = self.server.handle(request, now_secs, reply);
+        let counters = self.server.counters();
         STATS.dhcp_dropped.set(counters.malformed + counters.foreign);
         STATS.dhcp_exhausted.set(counters.exhausted);
+        self.counted_at_us = 0;
         answer.map(|reply| (reply.len, reply.destination, reply.port))
+    }
+
+    fn refresh(&mut self, now_us: u64) {
+        if self.counted_at_us == 0 || now_us >= self.counted_at_us + 1_000_000 {
+            STATS.leases_active.set(self.server.leases_active(now_us / 1_000_000) as u32);
+            self.counted_at_us = now_us.max(1);
+        }
     }
 }
 
@@ -96,6 +82,7 @@ impl DatagramService for DnsPort {
 
 /// Boots the kernel on `board`, with the DTB the boot loader passed.
 pub fn start(board: &Board, dtb_address: usize) -> ! {
+    board.init_early();
     let entry_us = time::micros_since_power_on();
     arch::enable_mmu(board.ram.0 as u64);
     console::init(board.uart);
@@ -122,19 +109,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         log::warn!("bootargs: ignored '{}': {}", word.word, word.reason);
     }
 
-    let gic = Gic::new(board.gic.0, board.gic.1);
-    gic.enable(arch::VIRTUAL_TIMER_INTID);
-    let devices = virtio::probe(&board.virtio);
-    let Some(nic) = devices.net else {
-        panic!("no network device found");
-    };
-    let mut seed = [0u8; 8];
-    let seeded = devices.rng.is_some_and(|mut rng| rng.fill(&mut seed));
-    let seed = if seeded { u64::from_le_bytes(seed) } else { arch::counter() };
-    let nic_intid = nic.interrupt_id();
-    if let Some(intid) = nic_intid {
-        gic.enable(intid);
-    }
+    let board::Devices { nic, seed, mut sleeper } = board::bring_up(board);
     let now_us = time::micros_since_power_on;
     let network = Network::new(nic, config.address, config.prefix_len, seed, now_us);
     let mac = network.mac_address();
@@ -162,9 +137,8 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let app = Router::from_service(HttpService { platform: &platform, identity });
     let dhcp = DhcpServer::new(&config);
     STATS.leases_pool.set(dhcp.pool_size() as u32);
-    let mut dhcp = DhcpPort(dhcp);
+    let mut dhcp = DhcpPort { server: dhcp, counted_at_us: 0 };
     let mut dns = DnsPort { server: DnsServer::new(), address: config.address };
-    let mut sleeper = GicSleeper { gic, nic_intid };
     let slots = config.http_slots;
     network.serve(&app, slots, &mut [&mut dhcp, &mut dns], now_us, &mut sleeper, || {
         let boot_us = time::micros_since_power_on() - entry_us;

@@ -1,9 +1,15 @@
-//! Host tool that turns a board's ELF into the raw image boot loaders take.
+//! Host tool that turns a board's ELF into the raw image boot loaders take,
+//! and a raw image into a bootable SD card.
 //!
 //! `imgtool raw KERNEL.elf OUT.bin` lays the ELF's loadable segments out
 //! from the lowest load address, exactly as QEMU's `-kernel` and U-Boot's
 //! `booti`/`bootz` expect, and checks that the image starts with the arm64
 //! `Image` or zImage header the kernel's entry code provides.
+//!
+//! `imgtool sdcard KERNEL.bin U-BOOT-WITH-SPL.bin OUT.img [BOOTARGS]` writes
+//! an Allwinner SD card image (see `sdcard`).
+
+mod sdcard;
 
 use std::process::ExitCode;
 
@@ -24,8 +30,21 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        [_, cmd, kernel, uboot, out, rest @ ..] if cmd == "sdcard" && rest.len() <= 1 => {
+            match sd_image(kernel, uboot, out, rest.first().map_or("", String::as_str)) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("imgtool: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
             eprintln!("usage: imgtool raw KERNEL.elf OUT.bin");
+            eprintln!("       imgtool sdcard KERNEL.bin U-BOOT-WITH-SPL.bin OUT.img [BOOTARGS]");
             ExitCode::from(2)
         }
     }
@@ -75,6 +94,32 @@ fn raw_image(elf: &str, out: &str) -> Result<String, String> {
     let image = layout(&segments(&data)?)?;
     std::fs::write(out, &image).map_err(|e| format!("{out}: {e}"))?;
     Ok(format!("{out}: {} bytes", image.len()))
+}
+
+/// Writes the SD card image; the load address is the one in the kernel's header.
+fn sd_image(kernel: &str, uboot: &str, out: &str, bootargs: &str) -> Result<String, String> {
+    let kernel_bytes = std::fs::read(kernel).map_err(|e| format!("{kernel}: {e}"))?;
+    let uboot_bytes = std::fs::read(uboot).map_err(|e| format!("{uboot}: {e}"))?;
+    let load_address = load_address(&kernel_bytes)?;
+    let card = sdcard::Card { kernel: &kernel_bytes, uboot: &uboot_bytes, load_address, bootargs };
+    let image = sdcard::build(&card)?;
+    std::fs::write(out, &image).map_err(|e| format!("{out}: {e}"))?;
+    Ok(format!("{out}: {} MiB, kernel loaded at {load_address:#x}", image.len() >> 20))
+}
+
+/// Where the kernel must be loaded: the zImage header's start field (our
+/// link address), or the arm64 Image's RAM base + text_offset (0x4000_0000
+/// on every Allwinner SoC).
+fn load_address(kernel: &[u8]) -> Result<u64, String> {
+    let word = |at: usize| kernel.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    if sdcard::is_arm64(kernel) {
+        let text_offset = word(0x08).ok_or("truncated Image header")?;
+        Ok(0x4000_0000 + u64::from(text_offset))
+    } else if word(0x24) == Some(0x016f_2818) {
+        Ok(u64::from(word(0x28).ok_or("truncated zImage header")?))
+    } else {
+        Err("the kernel has neither an arm64 Image nor a zImage header".into())
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! AArch64 (Cortex-A53 and up): entry, MMU, generic timer, PSCI and faults.
+//! AArch64 (Cortex-A53 and up): entry, MMU, generic timer, PSCI, faults and
+//! cache maintenance for DMA.
 
 mod entry;
 mod mmu;
@@ -81,4 +82,42 @@ extern "C" fn exception_report(vector: u64, esr: u64, elr: u64, far: u64) -> ! {
         fault_address: far as usize,
         syndrome: esr as u32,
     })
+}
+
+/// Smallest data cache line of any cache level, from CTR_EL0.DminLine.
+fn dcache_line() -> usize {
+    let ctr: u64;
+    // SAFETY: reading CTR_EL0 has no side effects.
+    unsafe { core::arch::asm!("mrs {0}, ctr_el0", out(reg) ctr) };
+    4 << ((ctr >> 16) & 0xf)
+}
+
+/// Writes `[start, start + len)` back from the data cache to RAM, so that a
+/// DMA master (the EMAC) reads what the CPU wrote. Needed on real hardware,
+/// where RAM is cached write-back; QEMU has no caches to maintain.
+pub fn dma_clean(start: usize, len: usize) {
+    let line = dcache_line();
+    let mut addr = start & !(line - 1);
+    while addr < start + len {
+        // SAFETY: DC CVAC only writes back dirty lines; it never loses data.
+        unsafe { core::arch::asm!("dc cvac, {0}", in(reg) addr) };
+        addr += line;
+    }
+    // SAFETY: a barrier has no memory-safety effect.
+    unsafe { core::arch::asm!("dsb sy") };
+}
+
+/// Cleans and invalidates `[start, start + len)` so that the next CPU read
+/// comes from RAM, where a DMA master wrote. Cleaning too (DC CIVAC rather
+/// than DC IVAC) keeps any dirty bytes sharing a line from being lost.
+pub fn dma_invalidate(start: usize, len: usize) {
+    let line = dcache_line();
+    let mut addr = start & !(line - 1);
+    while addr < start + len {
+        // SAFETY: DC CIVAC writes back, then drops the line: no data is lost.
+        unsafe { core::arch::asm!("dc civac, {0}", in(reg) addr) };
+        addr += line;
+    }
+    // SAFETY: a barrier has no memory-safety effect.
+    unsafe { core::arch::asm!("dsb sy") };
 }

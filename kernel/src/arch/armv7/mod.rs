@@ -1,4 +1,7 @@
-//! ARMv7-A (Cortex-A7/A8/A15): entry, MMU, generic timer, PSCI and faults.
+//! ARMv7-A (Cortex-A7/A8/A15): entry, MMU, generic timer, PSCI, faults and
+//! cache maintenance for DMA. The Cortex-A8 has no generic timer: on it the
+//! board names a SoC timer instead (see `time`), and the timer functions here
+//! are never called.
 
 mod entry;
 mod mmu;
@@ -84,4 +87,43 @@ extern "C" fn exception_report(kind: u32, pc: u32, fault_address: u32, status: u
         fault_address: fault_address as usize,
         syndrome: status,
     })
+}
+
+/// Smallest data cache line of any cache level, from CTR.DminLine.
+fn dcache_line() -> usize {
+    let ctr: u32;
+    // SAFETY: reading CTR has no side effects.
+    unsafe { core::arch::asm!("mrc p15, 0, {0}, c0, c0, 1", out(reg) ctr) };
+    4 << ((ctr >> 16) & 0xf)
+}
+
+/// Writes `[start, start + len)` back from the data cache to RAM, so that a
+/// DMA master (the EMAC) reads what the CPU wrote. Needed on real hardware,
+/// where RAM is cached write-back; QEMU has no caches to maintain.
+pub fn dma_clean(start: usize, len: usize) {
+    let line = dcache_line();
+    let mut addr = start & !(line - 1);
+    while addr < start + len {
+        // SAFETY: DCCMVAC (clean by VA to the point of coherency) only
+        // writes back dirty lines; it never loses data.
+        unsafe { core::arch::asm!("mcr p15, 0, {0}, c7, c10, 1", in(reg) addr) };
+        addr += line;
+    }
+    // SAFETY: a barrier has no memory-safety effect.
+    unsafe { core::arch::asm!("dsb") };
+}
+
+/// Cleans and invalidates `[start, start + len)` so that the next CPU read
+/// comes from RAM, where a DMA master wrote. Cleaning too (DCCIMVAC rather
+/// than DCIMVAC) keeps any dirty bytes sharing a line from being lost.
+pub fn dma_invalidate(start: usize, len: usize) {
+    let line = dcache_line();
+    let mut addr = start & !(line - 1);
+    while addr < start + len {
+        // SAFETY: DCCIMVAC writes back, then drops the line: no data is lost.
+        unsafe { core::arch::asm!("mcr p15, 0, {0}, c7, c14, 1", in(reg) addr) };
+        addr += line;
+    }
+    // SAFETY: a barrier has no memory-safety effect.
+    unsafe { core::arch::asm!("dsb") };
 }

@@ -1,0 +1,109 @@
+"""Allwinner boards in QEMU: the A10 Cubieboard and the H3 Orange Pi PC.
+
+Each serves the game byte for byte over its SoC's own EMAC (sun4i, sun8i),
+started with -kernel; the Orange Pi PC also boots its SD card image through
+Debian's U-Boot (no -kernel), as a real board would. Pulling the emulated
+cable (QEMU monitor `set_link`) is noticed, and serving resumes after it.
+Images come from tools/build.sh BOARD and tools/sdcard.sh orangepi-pc.
+"""
+import socket
+import time
+
+import pytest
+
+from conftest import ROOT, Guest, curl
+
+EMULATED = ["cubieboard", "orangepi-pc"]
+LISTENING = r"listening on http://10\.42\.0\.1:80/"
+SITE = sorted(p for p in (ROOT / "static").rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def require(path, how):
+    if not path.exists():
+        pytest.fail(f"{path.relative_to(ROOT)} is missing: run {how}")
+
+
+def assert_site_served_byte_for_byte(guest):
+    body, err, code = curl(guest.url + "/")
+    assert code == 0, err
+    assert body == (ROOT / "static" / "index.html").read_bytes()
+    for path in SITE:
+        url = "/" + path.relative_to(ROOT / "static").as_posix()
+        body, err, code = curl(guest.url + url)
+        assert code == 0, f"{url}: {err}"
+        assert body == path.read_bytes(), f"{guest.board}: {url} differs"
+
+
+@pytest.fixture
+def start(tmp_path):
+    guests = []
+
+    def boot(board, *args):
+        guest = Guest(board, tmp_path, *args)
+        guests.append(guest)
+        return guest
+
+    yield boot
+    for guest in guests:
+        guest.stop()
+
+
+@pytest.mark.parametrize("board", EMULATED)
+def test_board_serves_the_site_byte_for_byte_over_its_emac(start, board):
+    require(ROOT / "build" / board / f"{board}.bin", f"tools/build.sh {board}")
+    guest = start(board)
+    log = guest.wait_for_log(LISTENING)
+    driver = "sun4i EMAC" if board == "cubieboard" else "sun8i EMAC"
+    assert f"{driver} at " in log and "link up" in log
+    guest.wait_for_http()
+    assert_site_served_byte_for_byte(guest)
+
+
+def test_orangepi_pc_sd_card_boots_through_uboot_and_serves(start):
+    image = ROOT / "build" / "orangepi-pc" / "orangepi-pc.img"
+    require(image, "tools/sdcard.sh orangepi-pc")
+    size = image.stat().st_size
+    assert size & (size - 1) == 0, "QEMU needs an SD image whose size is a power of two"
+    guest = start("orangepi-pc", "--sd")
+    log = guest.wait_for_log(LISTENING, timeout=90)
+    assert "U-Boot SPL" in log
+    assert "Found U-Boot script /boot.scr" in log
+    assert "Kernel image @ 0x40010000" in log
+    assert "2048 appliance" in log.split("Starting kernel", 1)[1]
+    guest.wait_for_http()
+    assert_site_served_byte_for_byte(guest)
+
+
+def monitor(path, command):
+    """Sends one command to the QEMU monitor on a unix socket."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(str(path))
+                s.settimeout(2)
+                s.recv(4096)
+                s.sendall(command.encode() + b"\n")
+                time.sleep(0.2)
+                return s.recv(65536)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("board", EMULATED)
+def test_pulled_cable_is_noticed_and_serving_resumes_when_it_is_back(start, tmp_path, board):
+    require(ROOT / "build" / board / f"{board}.bin", f"tools/build.sh {board}")
+    socket_path = tmp_path / f"{board}-monitor.sock"
+    guest = start(board, "--monitor", str(socket_path))
+    guest.wait_for_log(LISTENING)
+    guest.wait_for_http()
+    monitor(socket_path, "set_link n0 off")
+    guest.wait_for_log(r"WARN  link down", timeout=10)
+    body, _, code = curl(guest.url + "/", timeout=2)
+    assert body == b"", "nothing gets through a pulled cable"
+    monitor(socket_path, "set_link n0 on")
+    guest.wait_for_log(r"INFO  link up: 100 Mbit/s, full duplex", timeout=10)
+    guest.wait_for_http()
+    assert_site_served_byte_for_byte(guest)
