@@ -10,7 +10,7 @@
 #   --virtualization   start at EL2/Hyp, as U-Boot does on real boards
 #   --virtio-modern    virtio-mmio version 2 (virtio 1.0) instead of QEMU's legacy default
 #   --gdb              wait for gdb on tcp::1234 (gdb build/BOARD/BOARD.elf)
-#   --no-build         boot the last build
+#   --no-build         boot the last build (BUILD_DIR=folder: the one in that folder)
 #   --reboot           let a crash reset reboot the guest (default: QEMU exits)
 #   --sd               orangepi-pc: boot build/BOARD/BOARD.img through U-Boot (tools/sdcard.sh) instead of -kernel
 #   --monitor PATH     QEMU monitor on a unix socket (e.g. 'set_link nic0 off' to pull the cable)
@@ -51,7 +51,7 @@ if [ -n "$sd" ]; then
     [ -z "$append" ] || echo "--append is ignored with --sd: boot.scr sets the boot arguments" >&2
 else
     [ -z "$build" ] || tools/build.sh "$board" >/dev/null
-    image=build/$board/$board.bin
+    image=${BUILD_DIR:-build}/$board/$board.bin
     boot=(-kernel "$image" ${append:+-append "$append"})
     [ -z "$append" ] || [ -z "$QEMU_NIC" ] || echo "--append is ignored on $board with -kernel: QEMU passes it no device tree (use --sd)" >&2
 fi

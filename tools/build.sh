@@ -2,7 +2,8 @@
 # Builds a board's image: build/BOARD/BOARD.elf (for gdb) and
 # build/BOARD/BOARD.bin (the raw image QEMU's -kernel and U-Boot boot).
 # Usage: tools/build.sh [BOARD|all]   (default qemu-virt-armv7; all: every board in $ALL_BOARDS)
-# SITE_DIR=folder embeds another site instead of static/.
+# SITE_DIR=folder embeds another site instead of static/; BUILD_DIR=folder puts
+# the images there instead of build/ (qemu.sh reads BUILD_DIR too).
 # The SD card image is separate: tools/sdcard.sh BOARD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,8 @@ fi
 board_info "$board"
 cargo build -q --release -p imgtool
 cross_cargo "$TARGET" build -q --release -p "$board"
-mkdir -p "build/$board"
-cp "target/$TARGET/release/$board" "build/$board/$board.elf"
-target/release/imgtool raw "build/$board/$board.elf" "build/$board/$board.bin" >&2
-echo "build/$board/$board.bin"
+out=${BUILD_DIR:-build}/$board
+mkdir -p "$out"
+cp "target/$TARGET/release/$board" "$out/$board.elf"
+target/release/imgtool raw "$out/$board.elf" "$out/$board.bin" >&2
+echo "$out/$board.bin"
