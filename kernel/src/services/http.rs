@@ -129,8 +129,10 @@ pub fn percent_decode(encoded: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = bytes.get(i + 1..i + 3)?;
-            let hex = core::str::from_utf8(hex).ok()?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            decoded.push(u8::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             decoded.push(bytes[i]);
@@ -328,6 +330,7 @@ mod tests {
         assert_eq!(percent_decode("/a%20b").as_deref(), Some("/a b"));
         assert_eq!(percent_decode("/%zz"), None);
         assert_eq!(percent_decode("/%2"), None);
+        assert_eq!(percent_decode("/%+f"), None);
         assert_eq!(percent_decode("/%ff"), None);
     }
 }
