@@ -10,6 +10,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+// TLS key material (see the end of this file and tools/demo-ca).
+#[allow(dead_code)]
+#[path = "../tools/demo-ca/src/ca.rs"]
+mod demo_ca;
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest.parent().expect("kernel/ sits in the workspace").to_path_buf();
@@ -52,6 +57,8 @@ fn main() {
     }
     table.push_str("];\n");
     fs::write(out.join("site.rs"), table).expect("writing OUT_DIR");
+
+    embed_tls_material(&workspace, &out);
 }
 
 /// Walks `dir`, recording (URL path, file path) for every visible file.
@@ -100,4 +107,57 @@ fn content_type(path: &Path) -> &'static str {
 /// 64-bit FNV-1a: a stable fingerprint for the ETag, not a security hash.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+// ---------------------------------------------------------------------------
+// TLS key material for `services::tls`.
+//
+// The local demo CA lives in the user's build directory (`build/tls/`, or
+// `$TLS_DIR`), never in the repository. The first build creates it, later
+// builds reuse it; the appliance certificate is (re-)issued from it when
+// missing, renamed, near expiry or from another CA. `tools/demo-ca` runs the
+// same code (`ca.rs`) by hand. The certificate, the key and the CA go into
+// OUT_DIR as DER and are embedded with `include_bytes!`.
+
+fn embed_tls_material(workspace: &Path, out: &Path) {
+    println!("cargo:rerun-if-env-changed=TLS_DIR");
+    println!("cargo:rerun-if-changed=../tools/demo-ca/src/ca.rs");
+    let dir = demo_ca::default_dir(workspace);
+    let material = demo_ca::ensure(&dir).unwrap_or_else(|e| {
+        panic!("TLS key material in {}: {e}\n(delete that folder to start over with a new demo CA)", dir.display())
+    });
+    for action in &material.actions {
+        println!("cargo:warning=TLS: {action}");
+    }
+    for file in [demo_ca::CA_CERT_FILE, demo_ca::CA_KEY_FILE, demo_ca::SERVER_FILE] {
+        println!("cargo:rerun-if-changed={}", dir.join(file).display());
+    }
+    let write = |name: &str, bytes: &[u8]| {
+        let path = out.join(name);
+        fs::write(&path, bytes).expect("writing OUT_DIR");
+        path.display().to_string()
+    };
+    let ca = write("tls-ca.der", &material.ca_cert_der);
+    let cert = write("tls-server.der", &material.server_cert_der);
+    let key = write("tls-server-key.der", &material.server_key_der);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(out.join("tls-server-key.der"), fs::Permissions::from_mode(0o600));
+    }
+    let built = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let source = format!(
+        "/// The demo CA certificate (DER).\n\
+         pub static CA_CERT_DER: &[u8] = include_bytes!({ca:?});\n\
+         /// The appliance certificate (DER).\n\
+         pub static SERVER_CERT_DER: &[u8] = include_bytes!({cert:?});\n\
+         /// The appliance private key (PKCS#8 DER).\n\
+         pub static SERVER_KEY_DER: &[u8] = include_bytes!({key:?});\n\
+         /// SHA-256 of the CA certificate.\n\
+         pub const CA_FINGERPRINT: &str = {fingerprint:?};\n\
+         /// When this was generated (seconds since 1970).\n\
+         pub const BUILD_EPOCH_SECS: u64 = {built};\n",
+        fingerprint = material.ca_fingerprint,
+    );
+    fs::write(out.join("tls_material.rs"), source).expect("writing OUT_DIR");
 }

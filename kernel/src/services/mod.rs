@@ -9,3 +9,4 @@ pub mod dns;
 pub mod http;
 pub mod site;
 pub mod stats;
+pub mod tls;
