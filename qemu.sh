@@ -5,6 +5,7 @@
 # Usage: ./qemu.sh [BOARD] [options]
 #   BOARD              qemu-virt-armv7 (default), qemu-virt-aarch64, orangepi-pc or cubieboard
 #   --port N           host port forwarded to the appliance's port 80 (default 8080)
+#   --tls-port N       host port forwarded to the appliance's HTTPS port 443 (default 8443)
 #   --tap IFACE        attach the NIC to TAP device IFACE instead of user networking
 #   --append 'ARGS'    kernel bootargs, e.g. 'ip=10.42.0.1/24 http_slots=32'
 #   --virtualization   start at EL2/Hyp, as U-Boot does on real boards
@@ -18,10 +19,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . tools/boards.sh
 
-board=qemu-virt-armv7; port=8080; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=()
+board=qemu-virt-armv7; port=8080; tls_port=8443; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port=$2; shift ;;
+        --tls-port) tls_port=$2; shift ;;
         --tap) tap=$2; shift ;;
         --append) append=$2; shift ;;
         --virtualization) virt=,virtualization=on ;;
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
         --reboot) reboot= ;;
         --sd) sd=1 ;;
         --monitor) monitor=(-monitor "unix:$2,server,nowait"); shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
     esac
@@ -61,8 +63,8 @@ if [ -n "$tap" ]; then
     netdev="tap,id=n0,ifname=$tap,script=no,downscript=no"
     echo "appliance NIC on TAP $tap; open http://10.42.0.1/ from that network" >&2
 else
-    netdev="user,id=n0,net=10.42.0.0/24,hostfwd=tcp:127.0.0.1:$port-10.42.0.1:80"
-    echo "open http://127.0.0.1:$port/" >&2
+    netdev="user,id=n0,net=10.42.0.0/24,hostfwd=tcp:127.0.0.1:$port-10.42.0.1:80,hostfwd=tcp:127.0.0.1:$tls_port-10.42.0.1:443"
+    echo "open http://127.0.0.1:$port/ (HTTPS: https://127.0.0.1:$tls_port/ with build/tls/ca.pem)" >&2
 fi
 if [ -n "$QEMU_NIC" ]; then
     # The SoC's own EMAC: QEMU wires it from -nic (it has no virtio-mmio bus).

@@ -84,6 +84,8 @@ pub struct Devices {
     pub seed: u64,
     /// How the idle loop waits.
     pub sleeper: BoardSleeper,
+    /// A hardware entropy source for TLS, if the board has one.
+    pub entropy: Option<fn(&mut [u8]) -> bool>,
 }
 
 /// Starts the watchdog, the NIC and the interrupt controller of `board`.
@@ -95,8 +97,11 @@ pub fn bring_up(board: &Board) -> Devices {
         Nic::Virtio(slots) => {
             let devices = virtio::probe(&slots);
             let mut seed = [0u8; 8];
-            if devices.rng.is_some_and(|mut rng| rng.fill(&mut seed)) {
-                entropy = Some(u64::from_le_bytes(seed));
+            if let Some(mut rng) = devices.rng {
+                if rng.fill(&mut seed) {
+                    entropy = Some(u64::from_le_bytes(seed));
+                    virtio::install_entropy(rng);
+                }
             }
             devices.net.map(BoardNic::Virtio)
         }
@@ -131,7 +136,8 @@ pub fn bring_up(board: &Board) -> Devices {
         }
         _ => BoardSleeper::Polling,
     };
-    Devices { nic, seed, sleeper }
+    let hardware_entropy: Option<fn(&mut [u8]) -> bool> = entropy.map(|_| virtio::entropy as fn(&mut [u8]) -> bool);
+    Devices { nic, seed, sleeper, entropy: hardware_entropy }
 }
 
 /// A stable, locally administered MAC for NICs that come up without one

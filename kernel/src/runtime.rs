@@ -13,7 +13,8 @@ use crate::services::config::{Config, CrashTrigger};
 use crate::services::dhcp::DhcpServer;
 use crate::services::dns::DnsServer;
 use crate::services::http::{HttpService, Identity};
-use crate::services::stats::{HeapUsage, Platform, STATS};
+use crate::services::stats::{HeapUsage, Platform, SELF_TEST_PENDING, STATS};
+use crate::services::tls::{self, TlsServer};
 use crate::{arch, crash, dtb, heap, time};
 
 extern "C" {
@@ -80,6 +81,31 @@ impl DatagramService for DnsPort {
     }
 }
 
+/// Brings up the TLS server if there is real entropy; without it TLS stays
+/// off (fails closed) and HTTP goes on.
+fn start_tls(entropy: Option<fn(&mut [u8]) -> bool>) -> Option<TlsServer> {
+    tls::set_uptime_source(time::micros_since_power_on);
+    let Some(source) = entropy else {
+        log::warn!("TLS off: this board has no entropy source (HTTP keeps working)");
+        return None;
+    };
+    if let Err(error) = tls::set_entropy_source(source) {
+        log::warn!("TLS off: {error} (HTTP keeps working)");
+        return None;
+    }
+    match TlsServer::new() {
+        Ok(server) => {
+            STATS.tls_self_test.set(SELF_TEST_PENDING);
+            log::info!("TLS 1.3 on port 443, demo CA {}", tls::CA_FINGERPRINT);
+            Some(server)
+        }
+        Err(error) => {
+            log::warn!("TLS off: {error} (HTTP keeps working)");
+            None
+        }
+    }
+}
+
 /// Boots the kernel on `board`, with the DTB the boot loader passed.
 pub fn start(board: &Board, dtb_address: usize) -> ! {
     board.init_early();
@@ -109,7 +135,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         log::warn!("bootargs: ignored '{}': {}", word.word, word.reason);
     }
 
-    let board::Devices { nic, seed, mut sleeper } = board::bring_up(board);
+    let board::Devices { nic, seed, mut sleeper, entropy } = board::bring_up(board);
     let now_us = time::micros_since_power_on;
     let network = Network::new(nic, config.address, config.prefix_len, seed, now_us);
     let mac = network.mac_address();
@@ -140,7 +166,8 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let mut dhcp = DhcpPort { server: dhcp, counted_at_us: 0 };
     let mut dns = DnsPort { server: DnsServer::new(), address: config.address };
     let slots = config.http_slots;
-    network.serve(&app, slots, &mut [&mut dhcp, &mut dns], now_us, &mut sleeper, || {
+    let start_tls = || start_tls(entropy);
+    network.serve(&app, slots, config.https_slots, start_tls, &mut [&mut dhcp, &mut dns], now_us, &mut sleeper, || {
         let boot_us = time::micros_since_power_on() - entry_us;
         STATS.boot_ms.set(((boot_us + 999) / 1000) as u32);
         log::info!("listening on http://{}:80/ with {slots} slots, DHCP and DNS as {} (+{} ms)", config.address, config.canonical_name, time::Millis(boot_us));

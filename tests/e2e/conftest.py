@@ -31,11 +31,13 @@ class Guest:
     def __init__(self, board, tmp_path, *qemu_args):
         self.board = board
         self.port = free_port()
+        self.tls_port = free_port()
         self.log_path = tmp_path / f"{board}-{self.port}.log"
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [str(ROOT / "qemu.sh"), board, "--no-build", "--port", str(self.port), *qemu_args],
+            [str(ROOT / "qemu.sh"), board, "--no-build", "--port", str(self.port), "--tls-port", str(self.tls_port),
+             *qemu_args],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -241,10 +241,29 @@ impl NetDevice for VirtioNet {
     }
 }
 
+/// The virtio-rng claimed by `install_entropy`, behind a lock so that a
+/// plain function can reach it.
+static ENTROPY: spin::Mutex<Option<VirtioRng>> = spin::Mutex::new(None);
+
+/// Keeps `rng` as the source `entropy` reads from.
+pub fn install_entropy(rng: VirtioRng) {
+    *ENTROPY.lock() = Some(rng);
+}
+
+/// Fills `buffer` from the installed virtio-rng; false without one or on failure.
+pub fn entropy(buffer: &mut [u8]) -> bool {
+    ENTROPY.lock().as_mut().is_some_and(|rng| rng.fill(buffer))
+}
+
 /// virtio-rng: the entropy source on QEMU `virt`.
 pub struct VirtioRng {
     device: VirtIORng<IdentityHal, MmioTransport<'static>>,
 }
+
+// SAFETY: the device's MMIO window and queues belong to this value alone;
+// moving it to the `ENTROPY` lock does not share them. One core, and no
+// interrupt handler touches it.
+unsafe impl Send for VirtioRng {}
 
 impl VirtioRng {
     /// Fills `buffer` with entropy; false if the device failed.

@@ -57,9 +57,9 @@ impl Default for Deadlines {
     }
 }
 
-/// Runs a fixed set of never-ending tasks.
+/// Runs a fixed set of tasks; a task that finishes is dropped.
 pub struct Executor<'a> {
-    tasks: Vec<Pin<Box<dyn Future<Output = ()> + 'a>>>,
+    tasks: Vec<Option<Pin<Box<dyn Future<Output = ()> + 'a>>>>,
     flag: Arc<WakeFlag>,
     waker: Waker,
     deadlines: &'a Deadlines,
@@ -75,7 +75,7 @@ impl<'a> Executor<'a> {
 
     /// Adds a task; it is first polled on the next pass.
     pub fn spawn(&mut self, task: impl Future<Output = ()> + 'a) {
-        self.tasks.push(Box::pin(task));
+        self.tasks.push(Some(Box::pin(task)));
         self.flag.0.store(true, Ordering::Release);
     }
 
@@ -87,8 +87,12 @@ impl<'a> Executor<'a> {
         }
         self.deadlines.clear();
         let mut context = Context::from_waker(&self.waker);
-        for task in &mut self.tasks {
-            let _ = task.as_mut().poll(&mut context);
+        for slot in &mut self.tasks {
+            if let Some(task) = slot {
+                if task.as_mut().poll(&mut context).is_ready() {
+                    *slot = None;
+                }
+            }
         }
         self.flag.0.load(Ordering::Acquire)
     }
@@ -163,6 +167,16 @@ mod tests {
         assert!(!executor.run_pass());
         assert_eq!(steps.get(), 2);
         assert!(!executor.run_pass(), "nothing woke: no pass");
+    }
+
+    #[test]
+    fn a_finished_task_is_not_polled_again() {
+        let deadlines = Deadlines::new();
+        let mut executor = Executor::new(&deadlines);
+        executor.spawn(async {});
+        executor.run_pass();
+        executor.wake_all();
+        executor.run_pass(); // an `async` block polled after completion would panic here
     }
 
     #[test]

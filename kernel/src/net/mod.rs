@@ -19,7 +19,10 @@ use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpo
 use self::device::{NetDevice, SmoltcpDevice};
 use self::executor::Executor;
 use self::tcp::{Connection, KernelTimer, Shared};
-use crate::services::stats::STATS;
+use crate::services::tls::TlsServer;
+use crate::services::stats::{SELF_TEST_FAILED, SELF_TEST_PASSED, STATS};
+use core::future::Future as _;
+use core::sync::atomic::Ordering;
 
 /// TCP receive buffer per HTTP slot: requests are small.
 const SLOT_RX_BYTES: usize = 4096;
@@ -87,12 +90,17 @@ impl<D: NetDevice> Network<D> {
         self.device.driver.mac_address()
     }
 
-    /// Serves HTTP on port 80 with one task per slot, and the datagram
-    /// services on their ports, forever.
+    /// Serves HTTP on port 80 with one task per slot and the datagram
+    /// services on their ports; then, once HTTP is listening, calls
+    /// `start_tls` and, if it gives a TLS server, serves HTTPS on port 443
+    /// with `https_slots` tasks and runs the TLS self-test once. Forever.
+    #[allow(clippy::too_many_arguments)]
     pub fn serve<P: PathRouter>(
         mut self,
         app: &Router<P>,
         slots: usize,
+        https_slots: usize,
+        start_tls: impl FnOnce() -> Option<TlsServer>,
         datagram_services: &mut [&mut dyn DatagramService],
         now_us: fn() -> u64,
         sleeper: &mut impl Sleeper<D>,
@@ -103,13 +111,24 @@ impl<D: NetDevice> Network<D> {
             datagram_services.iter().map(|service| sockets.add(udp_socket(service.port()))).collect();
         let mut datagram = alloc::vec![0u8; DATAGRAM_BYTES];
         let mut reply = alloc::vec![0u8; DATAGRAM_BYTES];
-        let shared = Shared::new(sockets, slots, SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
+        let shared = Shared::new(sockets, &[(80, slots), (443, https_slots)], SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
+        // Declared before the executor so that the HTTPS tasks can borrow it.
+        let tls: Option<TlsServer>;
         let mut executor = Executor::new(&shared.deadlines);
         for slot in 0..slots {
             executor.spawn(http_slot(&shared, slot, app));
         }
         executor.run_pass();
         on_listening();
+        // Setting TLS up (key parsing, generator self-checks) comes after
+        // HTTP listens, so that it does not delay the first page.
+        tls = start_tls();
+        if let Some(tls) = &tls {
+            for slot in slots..slots + https_slots {
+                executor.spawn(https_slot(&shared, slot, app, tls));
+            }
+            executor.spawn(tls_self_test(&shared, app, tls));
+        }
         loop {
             let now = instant(now_us());
             let changed = {
@@ -183,7 +202,7 @@ async fn http_slot<P: PathRouter>(shared: &Shared<'_>, slot: usize, app: &Router
     let mut http_buffer = alloc::vec![0u8; HTTP_BUFFER_BYTES];
     let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us };
     loop {
-        shared.accept(slot, 80).await;
+        shared.accept(slot).await;
         STATS.connections.up();
         let server = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer);
         match server.serve(Connection { shared, slot }).await {
@@ -199,5 +218,73 @@ async fn http_slot<P: PathRouter>(shared: &Shared<'_>, slot: usize, app: &Router
             }
         }
         STATS.connections.down();
+    }
+}
+
+/// One HTTPS slot: accept, TLS handshake, then the same HTTP service.
+async fn https_slot<P: PathRouter>(shared: &Shared<'_>, slot: usize, app: &Router<P>, tls: &TlsServer) {
+    let mut http_buffer = alloc::vec![0u8; HTTP_BUFFER_BYTES];
+    let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us };
+    loop {
+        shared.accept(slot).await;
+        STATS.connections.up();
+        match tls.accept(Connection { shared, slot }, &timer).await {
+            Ok(socket) => {
+                let server = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer);
+                if let Err(error) = server.serve(socket).await {
+                    log::debug!("https slot {slot}: {error:?}");
+                    shared.abort(slot).await;
+                }
+            }
+            Err(error) => log::debug!("https slot {slot}: handshake failed: {error}"),
+        }
+        STATS.tls_handshakes.set(tls.counters.handshakes.load(Ordering::Relaxed));
+        STATS.tls_failures.set(tls.counters.failures());
+        STATS.connections.down();
+    }
+}
+
+/// How long the self-test may take before it counts as failed.
+const SELF_TEST_TIMEOUT: picoserve::time::Duration = picoserve::time::Duration::from_secs(10);
+
+/// The appliance talks to itself: embedded-tls as the client, on one end of
+/// an in-memory pipe, and the HTTPS service (TLS server and HTTP routes) on
+/// the other; the result goes to the log and `/stats.json`.
+async fn tls_self_test<P: PathRouter>(shared: &Shared<'_>, app: &Router<P>, tls: &TlsServer) {
+    use crate::services::tls;
+    let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us };
+    let (server_end, client_end) = tls::duplex(tls::INCOMING_BYTES);
+    let server = async {
+        let mut http_buffer = alloc::vec![0u8; HTTP_BUFFER_BYTES];
+        if let Ok(socket) = tls.accept(server_end, &timer).await {
+            let _ = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer).serve(socket).await;
+        }
+    };
+    let client = picoserve::Timer::run_with_timeout(&timer, SELF_TEST_TIMEOUT, tls::self_test(client_end));
+    let (mut client, mut server) = (core::pin::pin!(client), core::pin::pin!(server));
+    let mut server_done = false;
+    // Both ends run together; the client's report decides (a failed server closes the pipe).
+    let outcome = core::future::poll_fn(|cx| {
+        if !server_done {
+            server_done = server.as_mut().poll(cx).is_ready();
+        }
+        client.as_mut().poll(cx)
+    })
+    .await;
+    let Ok(report) = outcome else {
+        log::error!("TLS self-test: no answer within {} s", SELF_TEST_TIMEOUT.as_secs());
+        STATS.tls_self_test.set(SELF_TEST_FAILED);
+        return;
+    };
+    STATS.tls_self_test_handshake_us.set(report.handshake_us as u32);
+    if report.ok {
+        STATS.tls_self_test.set(SELF_TEST_PASSED);
+        log::info!(
+            "TLS self-test passed: embedded-tls fetched / ({} bytes) over TLS 1.3, handshake {} µs, total {} µs",
+            report.body_bytes, report.handshake_us, report.total_us
+        );
+    } else {
+        STATS.tls_self_test.set(SELF_TEST_FAILED);
+        log::error!("TLS self-test failed: {}", report.error.as_deref().unwrap_or("unknown error"));
     }
 }

@@ -60,6 +60,7 @@ impl embedded_io_async::Error for ConnectionError {
 /// Per-slot bookkeeping beside its socket.
 pub struct Slot {
     handle: SocketHandle,
+    port: u16,
     waiting_since_us: Cell<u64>,
     evict: Cell<bool>,
     headers_too_large: Cell<bool>,
@@ -85,10 +86,13 @@ pub struct Shared<'s> {
 }
 
 impl<'s> Shared<'s> {
-    /// Adds `count` TCP sockets with the given buffer sizes as HTTP slots.
-    pub fn new(mut sockets: SocketSet<'s>, count: usize, rx_bytes: usize, tx_bytes: usize, now_us: fn() -> u64) -> Self {
-        let slots = (0..count)
-            .map(|_| {
+    /// Adds TCP sockets with the given buffer sizes as slots: for each
+    /// `(port, count)`, `count` slots that listen on `port`.
+    pub fn new(mut sockets: SocketSet<'s>, ports: &[(u16, usize)], rx_bytes: usize, tx_bytes: usize, now_us: fn() -> u64) -> Self {
+        let slots = ports
+            .iter()
+            .flat_map(|&(port, count)| core::iter::repeat_n(port, count))
+            .map(|port| {
                 let rx = tcp::SocketBuffer::new(alloc::vec![0; rx_bytes]);
                 let tx = tcp::SocketBuffer::new(alloc::vec![0; tx_bytes]);
                 let mut socket = tcp::Socket::new(rx, tx);
@@ -97,6 +101,7 @@ impl<'s> Shared<'s> {
                 socket.set_timeout(Some(smoltcp::time::Duration::from_secs(20)));
                 Slot {
                     handle: sockets.add(socket),
+                    port,
                     waiting_since_us: Cell::new(0),
                     evict: Cell::new(false),
                     headers_too_large: Cell::new(false),
@@ -112,9 +117,11 @@ impl<'s> Shared<'s> {
         Some(f(sockets.get_mut::<tcp::Socket>(slot.handle), slot))
     }
 
-    /// Listens on `port` and waits for a client; then makes sure another
-    /// slot is still listening, evicting the longest-waiting one if needed.
-    pub async fn accept(&self, slot: usize, port: u16) {
+    /// Listens on the slot's port and waits for a client; then makes sure
+    /// another slot of that port is still listening, evicting the
+    /// longest-waiting one if needed.
+    pub async fn accept(&self, slot: usize) {
+        let Some(port) = self.slots.get(slot).map(|s| s.port) else { return };
         if let Some(this) = self.slots.get(slot) {
             this.evict.set(false);
         }
@@ -141,20 +148,30 @@ impl<'s> Shared<'s> {
         self.keep_one_listening();
     }
 
-    /// When no slot is listening, evicts the connection that has waited
-    /// longest for its client, once it has waited `EVICT_AFTER_US`: a client
-    /// being served is never cut off, an idle or trickling one makes room.
-    /// Called after each accept and on every pass of the network loop.
+    /// For each port with no slot listening, evicts the connection that has
+    /// waited longest for its client, once it has waited `EVICT_AFTER_US`: a
+    /// client being served is never cut off, an idle or trickling one makes
+    /// room. Called after each accept and on every pass of the network loop.
     pub fn keep_one_listening(&self) {
+        for (n, slot) in self.slots.iter().enumerate() {
+            let first_of_its_port = !self.slots[..n].iter().any(|earlier| earlier.port == slot.port);
+            if first_of_its_port {
+                self.keep_port_listening(slot.port);
+            }
+        }
+    }
+
+    fn keep_port_listening(&self, port: u16) {
         let sockets = self.sockets.borrow();
-        let listening = self.slots.iter().any(|s| sockets.get::<tcp::Socket>(s.handle).is_listening());
-        if listening || self.slots.len() < 2 || self.slots.iter().any(|s| s.evict.get()) {
+        let mut slots = self.slots.iter().filter(|s| s.port == port);
+        let listening = slots.clone().any(|s| sockets.get::<tcp::Socket>(s.handle).is_listening());
+        if listening || slots.clone().count() < 2 || slots.any(|s| s.evict.get()) {
             return;
         }
         let oldest = self
             .slots
             .iter()
-            .filter(|s| sockets.get::<tcp::Socket>(s.handle).is_active())
+            .filter(|s| s.port == port && sockets.get::<tcp::Socket>(s.handle).is_active())
             .min_by_key(|s| s.waiting_since_us.get());
         if let Some(victim) = oldest {
             let eligible_at = victim.waiting_since_us.get() + EVICT_AFTER_US;

@@ -29,6 +29,8 @@ pub struct Config {
     pub prefix_len: u8,
     /// HTTP connection slots (`http_slots=16`).
     pub http_slots: usize,
+    /// HTTPS connection slots (`https_slots=8`).
+    pub https_slots: usize,
     /// First address the DHCP server hands out (`dhcp_pool=10.42.0.10-10.42.0.250`).
     pub pool_start: Ipv4Addr,
     /// Last address the DHCP server hands out.
@@ -47,6 +49,7 @@ impl Default for Config {
             address: Ipv4Addr::new(10, 42, 0, 1),
             prefix_len: 24,
             http_slots: 16,
+            https_slots: 8,
             pool_start: Ipv4Addr::new(10, 42, 0, 10),
             pool_end: Ipv4Addr::new(10, 42, 0, 250),
             lease_secs: 3600,
@@ -108,6 +111,13 @@ impl Config {
                     return Err("must be 1 to 64");
                 }
                 self.http_slots = slots;
+            }
+            "https_slots" => {
+                let slots: usize = value.parse().map_err(|_| "not a number")?;
+                if !(1..=MAX_HTTP_SLOTS).contains(&slots) {
+                    return Err("must be 1 to 64");
+                }
+                self.https_slots = slots;
             }
             "dhcp_pool" => {
                 let (start, end) = value.split_once('-').ok_or("expected FIRST-LAST")?;
@@ -197,13 +207,14 @@ mod tests {
     #[test]
     fn bootargs_override_each_setting() {
         let (config, rejected) = Config::from_bootargs(
-            "ip=192.168.7.1/16 http_slots=32 dhcp_pool=192.168.7.100-192.168.7.110 lease=120 name=Game.Example crash=fault",
+            "ip=192.168.7.1/16 http_slots=32 https_slots=4 dhcp_pool=192.168.7.100-192.168.7.110 lease=120 name=Game.Example crash=fault",
         );
         assert!(rejected.is_empty(), "{rejected:?}");
         assert_eq!(config.address, Ipv4Addr::new(192, 168, 7, 1));
         assert_eq!(config.prefix_len, 16);
         assert_eq!(config.netmask(), Ipv4Addr::new(255, 255, 0, 0));
         assert_eq!(config.http_slots, 32);
+        assert_eq!(config.https_slots, 4);
         assert_eq!(config.pool_start, Ipv4Addr::new(192, 168, 7, 100));
         assert_eq!(config.pool_end, Ipv4Addr::new(192, 168, 7, 110));
         assert_eq!(config.lease_secs, 120);

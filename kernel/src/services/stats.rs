@@ -107,7 +107,25 @@ pub struct Stats {
     pub dns_queries: Counter,
     /// DNS datagrams dropped or answered FORMERR.
     pub dns_bad: Counter,
+    /// The TLS boot self-test: `SELF_TEST_OFF`, `_PENDING`, `_PASSED` or `_FAILED`.
+    pub tls_self_test: Counter,
+    /// The self-test's handshake time in µs.
+    pub tls_self_test_handshake_us: Counter,
+    /// TLS handshakes completed on port 443.
+    pub tls_handshakes: Counter,
+    /// TLS connections that ended before or during the handshake (alerts,
+    /// garbage, timeouts, TLS 1.2-only clients).
+    pub tls_failures: Counter,
 }
+
+/// `tls_self_test`: TLS is off (no entropy or no certificate).
+pub const SELF_TEST_OFF: u32 = 0;
+/// `tls_self_test`: not finished yet.
+pub const SELF_TEST_PENDING: u32 = 1;
+/// `tls_self_test`: passed.
+pub const SELF_TEST_PASSED: u32 = 2;
+/// `tls_self_test`: failed.
+pub const SELF_TEST_FAILED: u32 = 3;
 
 /// The one set of counters.
 pub static STATS: Stats = Stats::new();
@@ -132,6 +150,10 @@ impl Stats {
             dhcp_exhausted: Counter::new(),
             dns_queries: Counter::new(),
             dns_bad: Counter::new(),
+            tls_self_test: Counter::new(),
+            tls_self_test_handshake_us: Counter::new(),
+            tls_handshakes: Counter::new(),
+            tls_failures: Counter::new(),
         }
     }
 }
@@ -196,6 +218,19 @@ pub fn write_json(out: &mut impl Write, stats: &Stats, platform: &dyn Platform) 
         stats.dns_queries.get(),
         stats.dns_bad.get(),
     )?;
+    let self_test = match stats.tls_self_test.get() {
+        SELF_TEST_PENDING => "pending",
+        SELF_TEST_PASSED => "passed",
+        SELF_TEST_FAILED => "failed",
+        _ => "off",
+    };
+    write!(
+        out,
+        ",\"tls\":{{\"self_test\":\"{self_test}\",\"self_test_handshake_us\":{},\"handshakes\":{},\"failures\":{}}}",
+        stats.tls_self_test_handshake_us.get(),
+        stats.tls_handshakes.get(),
+        stats.tls_failures.get()
+    )?;
     if stats.leases_pool.get() > 0 {
         write!(out, ",\"leases\":{{\"active\":{},\"pool\":{}}}", stats.leases_active.get(), stats.leases_pool.get())?;
     }
@@ -235,7 +270,8 @@ mod tests {
                 "\"connections\":{\"open\":1,\"peak\":2},",
                 "\"heap\":{\"used\":1024,\"free\":4096,\"high_water\":2048},",
                 "\"net\":{\"rx_frames\":1,\"tx_frames\":0,\"rx_dropped\":0,\"tx_dropped\":0},",
-                "\"dhcp\":{\"dropped\":0,\"exhausted\":0},\"dns\":{\"queries\":0,\"bad\":0}}"
+                "\"dhcp\":{\"dropped\":0,\"exhausted\":0},\"dns\":{\"queries\":0,\"bad\":0},",
+                "\"tls\":{\"self_test\":\"off\",\"self_test_handshake_us\":0,\"handshakes\":0,\"failures\":0}}"
             )
         );
         stats.leases_pool.set(241);

@@ -126,6 +126,16 @@ pub struct TlsCounters {
     pub last_handshake_us: AtomicU64,
 }
 
+impl TlsCounters {
+    /// Connections that did not complete a handshake, for any reason.
+    pub fn failures(&self) -> u32 {
+        [&self.refused_version, &self.malformed, &self.closed_early, &self.timed_out, &self.other_failures]
+            .iter()
+            .map(|counter| counter.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
 /// The TLS server's shared state: the rustls configuration (certificate,
 /// key, versions, suites) and the counters. Built once at boot.
 pub struct TlsServer {
