@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/toolchain.sh
 . tools/boards.sh
-apt_install qemu-system-arm curl wrk chromium python3-venv busybox bind9-dnsutils iproute2
+apt_install qemu-system-arm curl wrk chromium python3-venv busybox bind9-dnsutils iproute2 openssl
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 
 if [ ! -x build/venv/bin/pytest ]; then
