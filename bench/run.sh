@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Benchmarks the appliance on each QEMU virt board next to its peer (Debian Linux + busybox httpd on the
-# same QEMU, measured by the shared harness in $PEER_DIR), prints the report and writes bench/RESULTS.md.
+# Benchmarks the appliance on each emulated board: the QEMU virt boards next to their peer (Debian Linux +
+# busybox httpd on the same QEMU, measured by the shared harness in $PEER_DIR), and the Allwinner boards
+# QEMU emulates (orangepi-pc, cubieboard: no peer, the harness has none for those machines). Prints the
+# report and writes bench/RESULTS.md.
 #
-# Usage: bench/run.sh            (about 11 minutes; the peer's first run also downloads two Debian kernels)
+# Usage: bench/run.sh            (about 20 minutes; the peer's first run also downloads two Debian kernels)
 #
 # Per guest: measure.sh (launch to first 200, floor, wrk at 1/16/64 connections, QEMU RSS, image size);
 # for the appliance also the kernel's own entry -> listening time (its serial log), launch -> that
 # line by the host clock, heap high-water after load (/stats.json), a Connection: close run and
-# http_slots=64; for both, the QEMU process's host CPU while idle.
+# http_slots=64; for both, the QEMU process's host CPU while idle. The Allwinner boards boot with -kernel
+# and no device tree, so bootargs (--append) don't reach them: no crash=panic floor, no http_slots=64 row.
+# Every image is built (tools/build.sh BOARD) and copied to bench/.cache/img/ before the first measurement;
+# the guests boot those copies (other work may rebuild build/ meanwhile).
 #
 # Env: PORT (28080: host port forwarded to the guest's :80; only 127.0.0.1 is used), RUNS (5 boots),
-#      DUR (10 s per wrk row), IDLE (10 s idle-CPU window), SETTLE (15 s), BOARDS (both virt boards),
+#      DUR (10 s per wrk row), IDLE (10 s idle-CPU window), SETTLE (15 s), BOARDS (the virt boards, then
+#      orangepi-pc and cubieboard),
 #      NO_BUILD=1 (boot the last build), NO_PEER=1 (appliance only), PEER_DIR (/work/shared/bench),
 #      OUT (bench/RESULTS.md).
 # Every QEMU runs in its own session and is stopped by its process-group id, also on errors and ^C.
@@ -24,7 +30,11 @@ WANT_BOARDS=${BOARDS:-}
 
 export PORT=${PORT:-28080} RUNS=${RUNS:-5} DUR=${DUR:-10} SETTLE=${SETTLE:-15} BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
 export CONNS="1 16 64"
-IDLE=${IDLE:-10}; BOARDS=${WANT_BOARDS:-$BOARDS}; PEER_DIR=${PEER_DIR:-/work/shared/bench}
+# every board QEMU emulates: the virt boards and the Allwinner boards with a QEMU machine
+EMULATED=$BOARDS; for b in $ALLWINNER_BOARDS; do board_info "$b"; [[ -z $QEMU ]] || EMULATED+=" $b"; done
+virt() { [[ $1 == qemu-virt-* ]]; }
+NO_BOOTARGS="n/a (no bootargs with -kernel)"
+IDLE=${IDLE:-10}; BOARDS=${WANT_BOARDS:-$EMULATED}; PEER_DIR=${PEER_DIR:-/work/shared/bench}
 OUT=${OUT:-bench/RESULTS.md}; CACHE=$ROOT/bench/.cache; LOGS=$CACHE/logs; URL=http://127.0.0.1:$PORT
 T_START=$SECONDS; DATE=$(date -u '+%Y-%m-%d %H:%M UTC'); LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log() { echo "[bench $(( SECONDS - T_START ))s] $*" >&2; }
@@ -128,7 +138,7 @@ quote() {  # ARGS: one shell command line, quoting only the words that need it
 declare -A V  # figures for the summary, keyed "ARCH/GUEST/what"
 run_measure() {  # KEY CMD FLOOR IMAGES PATHS: measure.sh's report to $WORK/KEY.md, console log to $LOGS
   local key=$1 name=${1//\//-} rc=0 m
-  log "$key: measure.sh ($RUNS boots, floor, wrk ${CONNS// //} conns on $5)"
+  log "$key: measure.sh ($RUNS boots, ${3:+floor, }wrk ${CONNS// //} conns on $5)"
   NAME=$name FLOOR=$3 IMAGES=$4 PATHS=$5 LOG=$LOGS/$name.log SUMMARY=$WORK/$name.summary \
     setsid bash "$PEER_DIR/measure.sh" "$2" >"$WORK/$name.md" 2>"$WORK/$name.err" &
   m=$!; GROUPS_+=("$m"); wait "$m" || rc=$?; forget "$m"
@@ -138,6 +148,8 @@ run_measure() {  # KEY CMD FLOOR IMAGES PATHS: measure.sh's report to $WORK/KEY.
       "$rc" "$(tail -1 "$WORK/$name.err")" "$name" >>"$WORK/$name.md"
   fi
   local md=$WORK/$name.md
+  # GET after the settle without a reply (000): the guest stopped answering; its wrk rows are zeros
+  V[$key/stalled]=$(grep -q '^- GET [^:]*: 000' "$md" && echo 1 || true)
   V[$key/launch]=$(sed -n 's/.*Launch to first HTTP 200.*\*\*median \([0-9.]*\)\*\*.*/\1/p' "$md")
   V[$key/floor]=$(sed -n 's/.*Floor, launch to exit.*\*\*median \([0-9.]*\)\*\*.*/\1/p' "$md")
   V[$key/rss]=$(sed -n 's/.*peak (VmHWM) after the load tests \([0-9]*\) MiB.*/\1/p' "$md")
@@ -156,13 +168,19 @@ APP_PATHS="/ /$largest"; [[ -f static/app.js && $largest != app.js ]] && APP_PAT
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git status --porcelain -- kernel boards static tools Cargo.toml Cargo.lock 2>/dev/null) ]] || COMMIT+=" with uncommitted changes"
 
-appliance() {  # BOARD
-  local board=$1 arch=${1#qemu-virt-} key cmd out k h line= s0= s1= s64= p
-  key=$arch/app; out=$WORK/$arch-app.extra
+# all images first, each copied as soon as it is built: the measurements boot these snapshots
+for board in $BOARDS; do
+  board_info "$board"; [[ -n $QEMU ]] || { echo "$board: QEMU has no such machine" >&2; exit 1; }
   if [[ -z ${NO_BUILD:-} ]]; then log "$board: tools/build.sh"; tools/build.sh "$board" >/dev/null; fi
-  cp "build/$board/$board.bin" "bench/.cache/img/$board.bin"
+  cp "${BUILD_DIR:-build}/$board/$board.bin" "bench/.cache/img/$board.bin"
+done
+
+appliance() {  # BOARD
+  local board=$1 arch=${1#qemu-virt-} key cmd out k h line= s0= s1= s64= p floor=
+  key=$arch/app; out=$WORK/$arch-app.extra
   cmd=$(qemu_cmd "$board"); V[$key/cmd]=$cmd
-  run_measure "$key" "$cmd" "$(qemu_cmd "$board" crash=panic)" "bench/.cache/img/$board.bin" "$APP_PATHS"
+  virt "$board" && floor=$(qemu_cmd "$board" crash=panic)
+  run_measure "$key" "$cmd" "$floor" "bench/.cache/img/$board.bin" "$APP_PATHS"
 
   # kernel clock: "listening on ... (+X ms)" of the measured boots (the first RUNS in measure.sh's log)
   mapfile -t k < <(grep -aoE 'listening on .*\(\+[0-9.]+ ms\)' "$LOGS/$arch-app.log" | head -n "$RUNS" \
@@ -196,28 +214,39 @@ appliance() {  # BOARD
   fi
   stop_guest
   # 64 connections with 64 slots
-  log "$key: http_slots=64, wrk 64 conns"
   local cmd64 row64
-  cmd64=$(qemu_cmd "$board" http_slots=64); start_guest "$cmd64" "$LOGS/$arch-app-extra.log"
-  if wait_200 "$BOOT_TIMEOUT"; then
-    sleep 1; row64=$(wrk_row "http_slots=64, keep-alive, $DUR s" 64 "$DUR" /); s64=$(stats_json)
-  else row64="| http_slots=64 | / | 64 | guest did not answer | | | | |"; fi
-  stop_guest
+  if virt "$board"; then
+    log "$key: http_slots=64, wrk 64 conns"
+    cmd64=$(qemu_cmd "$board" http_slots=64); start_guest "$cmd64" "$LOGS/$arch-app-extra.log"
+    if wait_200 "$BOOT_TIMEOUT"; then
+      sleep 1; row64=$(wrk_row "http_slots=64, keep-alive, $DUR s" 64 "$DUR" /); s64=$(stats_json)
+    else row64="| http_slots=64 | / | 64 | guest did not answer | | | | |"; fi
+    stop_guest
+  fi
   {
     echo "- Entry → listening, kernel clock (\"listening on … (+X ms)\" of the $RUNS boots above, ms): ${V[$key/listen_all]}; **median ${V[$key/listen]}**"
     echo "- Launch → that console line, host clock ($RUNS more boots, \`bench/console_time.py\`, ms): ${V[$key/hostlisten_all]}; **median ${V[$key/hostlisten]}**"
-    echo "- Floor command (boot to NIC up, then \`crash=panic\`: the kernel panics and QEMU exits): \`$(qemu_cmd "$board" crash=panic)\`"
+    if virt "$board"; then
+      echo "- Floor command (boot to NIC up, then \`crash=panic\`: the kernel panics and QEMU exits): \`$floor\`"
+    else
+      echo "- Floor (\`crash=panic\`): $NO_BOOTARGS: QEMU passes this board no device tree with -kernel, so \`--append\` does not reach the kernel"
+    fi
     echo "- One more boot: host CPU of the QEMU process over ${IDLE} s of idle, 2 s after its first 200: **${V[$key/idle]} %** of one CPU (${IDLE_TICKS:-?} ticks of 1/$(getconf CLK_TCK) s)"
     echo "- /stats.json before the load: heap used $(kib "$(jget "$s0" heap.used)"), high-water $(kib "$(jget "$s0" heap.high_water)")"
     echo "- Load on the same boot (wrk -t1 --timeout 10s; http_slots=16, the default):"; echo
     cat "$WORK/$arch-app.load"; echo
+    [[ -n $s1 ]] || echo "- **No reply to /stats.json after that load: the guest had stopped answering** (console: bench/.cache/logs/$arch-app-extra.log)"
     echo "- /stats.json after that load: heap used $(kib "$(jget "$s1" heap.used)"), **high-water $(kib "$(jget "$s1" heap.high_water)")**;" \
       "requests $(jget "$s1" requests), bad_requests $(jget "$s1" bad_requests), connections peak $(jget "$s1" connections.peak)," \
       "evicted $(jget "$s1" evicted), timed_out $(jget "$s1" timed_out), rx_dropped $(jget "$s1" net.rx_dropped), tx_dropped $(jget "$s1" net.tx_dropped)"
-    echo "- Another boot with \`--append http_slots=64\`:"; echo
-    echo "| run | path | conns | req/s | p50 ms | p99 ms | requests | errors |"; echo "|---|---|---|---|---|---|---|---|"
-    echo "$row64"; echo
-    echo "- /stats.json after it: heap high-water $(kib "$(jget "$s64" heap.high_water)"), connections peak $(jget "$s64" connections.peak), evicted $(jget "$s64" evicted)"
+    if virt "$board"; then
+      echo "- Another boot with \`--append http_slots=64\`:"; echo
+      echo "| run | path | conns | req/s | p50 ms | p99 ms | requests | errors |"; echo "|---|---|---|---|---|---|---|---|"
+      echo "$row64"; echo
+      echo "- /stats.json after it: heap high-water $(kib "$(jget "$s64" heap.high_water)"), connections peak $(jget "$s64" connections.peak), evicted $(jget "$s64" evicted)"
+    else
+      echo "- \`http_slots=64\` boot: $NO_BOOTARGS"
+    fi
   } >"$out"
 }
 
@@ -248,7 +277,7 @@ peer() {  # ARCH
 [[ -n ${NO_PEER:-} ]] || peer_setup
 for board in $BOARDS; do
   appliance "$board"
-  [[ -n ${NO_PEER:-} ]] || peer "${board#qemu-virt-}"
+  [[ -n ${NO_PEER:-} ]] || ! virt "$board" || peer "${board#qemu-virt-}"
 done
 
 # --- report ------------------------------------------------------------------------------------------
@@ -258,13 +287,15 @@ verdict() { [[ $1 == - || -z $1 ]] && echo "not measured" || { awk -v v="$1" -v 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg); MINUTES=$(( (SECONDS - T_START + 30) / 60 ))
 sizes() { local f; for f in $(cd static && find . -type f | sort); do printf '%s %s B, ' "${f#./}" "$(stat -c %s "static/$f")"; done | sed 's/, $//'; }
 # Sections other scripts own (tools/fuzz.sh, bench/network.sh) come last; keep them.
-prev_fuzz=$([[ -f $OUT ]] && awk '/^## (Fuzzing|DHCP and DNS)/ { f = 1 } f' "$OUT" || true)
+prev_fuzz=$([[ -f $OUT ]] && awk '/^## (Fuzzing|DHCP and DNS|TLS)/ { f = 1 } f' "$OUT" || true)
 {
-  echo "# Benchmark: the appliance and its peer (Debian Linux + busybox httpd) under QEMU (TCG)"; echo
+  echo "# Benchmark: the appliance on each emulated board, and its peer (Debian Linux + busybox httpd) on the virt boards, under QEMU (TCG)"; echo
   echo "- Date: $DATE; re-run with \`bench/run.sh\` (about $MINUTES minutes this time)"
   echo "- Appliance: commit $COMMIT; $(grep -m1 '^version' Cargo.toml | sed 's/ *= */ /;s/"//g'); images built by \`tools/build.sh BOARD\`, booted with the command \`./qemu.sh BOARD --no-build --port $PORT\` runs (given per board below)"
+  echo "- Boards (what \`qemu.sh\` runs): $(for b in $BOARDS; do board_info "$b"
+      echo -n "$b: \`${QEMU_MACHINE#-M }\`, -m $QEMU_RAM, NIC ${QEMU_NIC:-virtio-net-device (virtio-mmio)}; "; done | sed 's/; $//')"
   echo "- Peer: \`$PEER_DIR/peer-linux.sh\` and \`measure.sh\`, run here in the same session (not copied figures);" \
-    "$(for a in ${BOARDS//qemu-virt-/}; do [[ -n ${V[$a/peer/pkgs]:-} ]] && echo -n "$a: ${V[$a/peer/pkgs]}. "; done | sed 's/ $//')"
+    "$(for a in ${BOARDS//qemu-virt-/}; do [[ -n ${V[$a/peer/pkgs]:-} ]] && echo -n "$a: ${V[$a/peer/pkgs]}. "; done)The Allwinner boards have no peer: the harness runs Debian on the virt machines only (there is no peer harness for orangepi-pc or cubieboard)."
   echo "- Host: $(nproc) vCPU $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ { print $2 }') GiB," \
     "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r); load average at start $LOAD_START, at end $LOAD_END" \
     "(the host is shared: other work may run alongside)"
@@ -281,11 +312,12 @@ prev_fuzz=$([[ -f $OUT ]] && awk '/^## (Fuzzing|DHCP and DNS)/ { f = 1 } f' "$OU
   for board in $BOARDS; do
     a=${board#qemu-virt-}
     for g in app peer; do
-      k=$a/$g; [[ $g == peer && -n ${NO_PEER:-} ]] && continue
+      k=$a/$g; [[ $g == peer ]] && { [[ -z ${NO_PEER:-} ]] && virt "$board" || continue; }
+      floor=${V[$k/floor]:--}; [[ $g == app ]] && ! virt "$board" && floor=$NO_BOOTARGS
       big=/$largest; [[ $g == peer ]] && big=/app.js
       close=${V[$k/close16]:--}; [[ $g == peer ]] && close="${V[$k/rps/@16]:--} (always closes)"
       echo "| $a | $([[ $g == app ]] && echo appliance || echo peer) | ${V[$k/raw]:--} / ${V[$k/gz]:--} | ${V[$k/listen]:-n/a} | ${V[$k/hostlisten]:-n/a} |" \
-        "${V[$k/launch]:--} | ${V[$k/floor]:--} | ${V[$k/rps/@1]:--} / ${V[$k/rps/@16]:--} / ${V[$k/rps/@64]:--} |" \
+        "${V[$k/launch]:--} | $floor | $([[ -n ${V[$k/stalled]:-} ]] && echo '**stopped answering after boot:** ')${V[$k/rps/@1]:--} / ${V[$k/rps/@16]:--} / ${V[$k/rps/@64]:--} |" \
         "${V[$k/p50/@16]:--} / ${V[$k/p99/@16]:--} | ${V[$k/rps$big@16]:--}$([[ $g == peer ]] && echo ' (/app.js)') | $close |" \
         "${V[$k/idle]:--} | $(kib "${V[$k/heap_hw]:-n/a}") | ${V[$k/rss]:--} |"
     done
@@ -297,12 +329,13 @@ prev_fuzz=$([[ -f $OUT ]] && awk '/^## (Fuzzing|DHCP and DNS)/ { f = 1 } f' "$OU
     echo -n " $(kib "$r") raw, $(kib "${V[$a/app/gz]:--}") gzip -9: $(verdict "$r" 524288 '<') |"; done; echo
   row "entry → listening < 10 ms (kernel clock, median)"; for b in $BOARDS; do a=${b#qemu-virt-}; v=${V[$a/app/listen]:--}
     echo -n " $v ms: $(verdict "$v" 10 '<') |"; done; echo
+  nopeer() { virt "$1" && return 1; echo -n " no peer ($2) |"; }
   row "launch → first 200 ≤ 1/20 of the peer's"; for b in $BOARDS; do a=${b#qemu-virt-}; x=$(ratio "${V[$a/peer/launch]:-}" "${V[$a/app/launch]:-}")
-    echo -n " ${V[$a/app/launch]:--} vs ${V[$a/peer/launch]:--} ms = 1/$x: $(verdict "$x" 20 '>=') |"; done; echo
+    nopeer "$b" "${V[$a/app/launch]:--} ms" || echo -n " ${V[$a/app/launch]:--} vs ${V[$a/peer/launch]:--} ms = 1/$x: $(verdict "$x" 20 '>=') |"; done; echo
   row "req/s at 16 conns on \`/\` ≥ 10× the peer's"; for b in $BOARDS; do a=${b#qemu-virt-}; x=$(ratio "${V[$a/app/rps/@16]:-}" "${V[$a/peer/rps/@16]:-}")
-    echo -n " ${V[$a/app/rps/@16]:--} vs ${V[$a/peer/rps/@16]:--} = ${x}×: $(verdict "$x" 10 '>=') |"; done; echo
+    nopeer "$b" "${V[$a/app/rps/@16]:--}" || echo -n " ${V[$a/app/rps/@16]:--} vs ${V[$a/peer/rps/@16]:--} = ${x}×: $(verdict "$x" 10 '>=') |"; done; echo
   row "(same, both closing every connection)"; for b in $BOARDS; do a=${b#qemu-virt-}; x=$(ratio "${V[$a/app/close16]:-}" "${V[$a/peer/rps/@16]:-}")
-    echo -n " ${V[$a/app/close16]:--} vs ${V[$a/peer/rps/@16]:--} = ${x}× |"; done; echo
+    nopeer "$b" "${V[$a/app/close16]:--}" || echo -n " ${V[$a/app/close16]:--} vs ${V[$a/peer/rps/@16]:--} = ${x}× |"; done; echo
   cat <<EOF
 
 Notes
@@ -323,22 +356,32 @@ Notes
 - wrk "read" errors: wrk found a connection closed before its reply and reconnected. In the appliance rows they
   come with more connections than HTTP slots (16 by default: a new client then makes the appliance evict the
   connection that has waited longest, \`evicted\` in /stats.json) and with connections of the previous row still
-  closing; compare the \`http_slots=64\` row. busybox httpd has no such limit (it forks per connection).
+  closing; compare the \`http_slots=64\` row (virt boards). busybox httpd has no such limit (it forks per connection).
 - Idle CPU: utime + stime of the QEMU process from /proc/PID/stat over ${IDLE} s, starting 2 s after the first 200
   on a fresh boot (no probes, no load).
 - Heap high-water: \`heap.high_water\` of \`/stats.json\` after the load rows of that boot (the appliance's own
   allocator; the peer has no equivalent figure).
 - Image: the appliance is one file (kernel with the site embedded, gzip copies included); the peer's is the
   uncompressed kernel Image plus initrd.cpio.
-- QEMU peak RSS counts guest RAM touched (-m 128M), QEMU's TCG code cache and its copy of the image.
+- QEMU peak RSS counts guest RAM touched (-m 128M on the virt boards, 1G on the Allwinner ones), QEMU's TCG
+  code cache and its copy of the image.
+- Allwinner boards (orangepi-pc, cubieboard): QEMU's models of the SoCs, with their own EMAC (sun8i on the H3,
+  sun4i on the A10) instead of virtio-net, on the same user networking and port forward. They boot with
+  -kernel, which gives them no device tree, so \`--append\` bootargs don't reach the kernel: no crash=panic floor
+  and no http_slots=64 boot there ("$NO_BOOTARGS"). No peer either: the shared harness boots Debian on the
+  virt machines only, so the two peer targets don't apply to them ("no peer").
 EOF
   for board in $BOARDS; do
     a=${board#qemu-virt-}
     echo; echo "## $a"; echo
+    [[ -z ${V[$a/app/stalled]:-} ]] || { echo "**The appliance stopped answering in measure.sh's load boot: its GETs after the settle got no reply (000) and its wrk rows are zeros.**"; echo; }
     echo "### appliance ($board)"; echo
     sed -e '1,2{/^## \|^$/d}' -e 's/^Command: /measure.sh command: /' "$WORK/$a-app.md"; echo
     cat "$WORK/$a-app.extra" 2>/dev/null || echo "(not measured)"
-    if [[ -z ${NO_PEER:-} ]]; then
+    if ! virt "$board"; then
+      echo; echo "### peer: none"; echo
+      echo "There is no peer harness for this machine (\`peer-linux.sh\` boots Debian on the QEMU virt boards only)."
+    elif [[ -z ${NO_PEER:-} ]]; then
       echo; echo "### peer (Debian Linux + busybox httpd, $a)"; echo
       sed -e '1,2{/^## \|^$/d}' -e 's/^Command: /measure.sh command: /' "$WORK/$a-peer.md"; echo
       cat "$WORK/$a-peer.extra" 2>/dev/null || true

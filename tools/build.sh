@@ -4,6 +4,8 @@
 # Usage: tools/build.sh [BOARD|all]   (default qemu-virt-armv7; all: every board in $ALL_BOARDS)
 # SITE_DIR=folder embeds another site instead of static/; BUILD_DIR=folder puts
 # the images there instead of build/ (qemu.sh reads BUILD_DIR too).
+# KERNEL_FEATURES='talc' builds the board with those Cargo features (e.g. the
+# talc heap allocator instead of linked_list_allocator).
 # The SD card image is separate: tools/sdcard.sh BOARD.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,7 @@ if [ "$board" = all ]; then
 fi
 board_info "$board"
 cargo build -q --release -p imgtool
-cross_cargo "$TARGET" build -q --release -p "$board"
+cross_cargo "$TARGET" build -q --release -p "$board" ${KERNEL_FEATURES:+--features "$KERNEL_FEATURES"}
 out=${BUILD_DIR:-build}/$board
 mkdir -p "$out"
 cp "target/$TARGET/release/$board" "$out/$board.elf"

@@ -6,7 +6,9 @@ Debian's U-Boot (no -kernel), as a real board would. Pulling the emulated
 cable (QEMU monitor `set_link`) is noticed, and serving resumes after it.
 Images come from tools/build.sh BOARD and tools/sdcard.sh orangepi-pc.
 """
+import re
 import socket
+import subprocess
 import time
 
 import pytest
@@ -57,6 +59,26 @@ def test_board_serves_the_site_byte_for_byte_over_its_emac(start, board):
     assert f"{driver} at " in log and "link up" in log
     guest.wait_for_http()
     assert_site_served_byte_for_byte(guest)
+
+
+@pytest.mark.parametrize("board", EMULATED)
+@pytest.mark.parametrize("connections", [4, 64])
+def test_board_keeps_serving_after_parallel_load(start, board, connections):
+    """Bursts fill the EMAC's receive ring; the driver must come back from
+    that (QEMU's sun8i model used to stop receiving for good)."""
+    require(ROOT / "build" / board / f"{board}.bin", f"tools/build.sh {board}")
+    guest = start(board)
+    guest.wait_for_http()
+    for _ in range(2):
+        load = subprocess.run(["wrk", "-t1", f"-c{connections}", "-d3s", "--timeout", "5s", guest.url + "/"],
+                              capture_output=True, text=True, timeout=60)
+        served = int(re.search(r"(\d+) requests in", load.stdout)[1])
+        assert served > 0, load.stdout
+        assert "Non-2xx" not in load.stdout, load.stdout
+    assert_site_served_byte_for_byte(guest)
+    stats, err, code = curl(guest.url + "/stats.json")
+    assert code == 0, err
+    assert b'"rx_frames"' in stats
 
 
 def test_orangepi_pc_sd_card_boots_through_uboot_and_serves(start):

@@ -9,6 +9,12 @@
 //! descriptor, FIFO overflow) are returned as `Received::Dropped`, which the
 //! device boundary counts. The PHY is polled about once a second (`mii`).
 //! Register model: the H3 datasheet, and QEMU's hw/net/allwinner-sun8i-emac.c.
+//!
+//! QEMU's model (7.2 and later) has a trap: when a burst of queued frames
+//! finds the ring full, it sets its current receive descriptor to 0 and
+//! never receives again. Real hardware keeps a descriptor address there, so
+//! a current descriptor of 0 means exactly that state; `restart_stuck_rx`
+//! points the engine back at the next descriptor the CPU will read.
 
 use super::dma::{DmaBlock, LINE};
 use super::mii::{self, Link, LinkWatch, Mdio};
@@ -26,6 +32,7 @@ const TX_DESC_LIST: usize = 0x20;
 const RX_CTL_0: usize = 0x24;
 const RX_CTL_1: usize = 0x28;
 const RX_DESC_LIST: usize = 0x34;
+const RX_CUR_DESC: usize = 0xc4;
 const MII_CMD: usize = 0x48;
 const MII_DATA: usize = 0x4c;
 const ADDR_HIGH: usize = 0x50;
@@ -225,6 +232,17 @@ impl Sun8iEmac {
         self.regs.write(RX_CTL_1, RX_CTL1_DMA_ENABLE | RX_CTL1_DMA_START | RX_CTL1_STORE_AND_FORWARD);
     }
 
+    /// Revives a receive engine that lost its place in the ring (see the
+    /// module doc): the frames it dropped meanwhile are already counted.
+    fn restart_stuck_rx(&mut self) {
+        if self.regs.read(RX_CUR_DESC) != 0 {
+            return;
+        }
+        log::debug!("sun8i EMAC: receive engine lost its descriptor, restarting at {}", self.rx_next);
+        self.regs.write(RX_DESC_LIST, self.rx.addr(desc_offset(self.rx_next)) as u32);
+        self.regs.write(RX_CTL_1, RX_CTL1_DMA_ENABLE | RX_CTL1_DMA_START | RX_CTL1_STORE_AND_FORWARD);
+    }
+
     fn poll_link(&mut self) {
         let mut bus = Bus(self.regs);
         if let Some(link) = self.link.poll(&mut bus, time::micros_since_power_on()) {
@@ -278,6 +296,7 @@ impl NetDevice for Sun8iEmac {
         self.rx.invalidate(offset, LINE);
         let status = self.rx.read_word(offset + DESC_STATUS);
         if status & DESC_OWNED_BY_DMA != 0 {
+            self.restart_stuck_rx();
             return Received::Nothing;
         }
         let first = status & RX_FIRST != 0;
