@@ -8,6 +8,8 @@
 //! fits the interrupt controller: GIC + generic timer, the A10's own
 //! controller + SoC timer, or plain polling.
 
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
 use crate::arch;
 use crate::console::Uart;
 use crate::drivers::gic::Gic;
@@ -20,6 +22,7 @@ use crate::drivers::virtio::{self, VirtioMmioSlots};
 use crate::drivers::watchdog::{self, Watchdog};
 use crate::net::device::NetDevice;
 use crate::net::Sleeper;
+use crate::services::tls;
 pub use crate::time::Clock;
 use crate::time;
 
@@ -84,8 +87,8 @@ pub struct Devices {
     pub seed: u64,
     /// How the idle loop waits.
     pub sleeper: BoardSleeper,
-    /// A hardware entropy source for TLS, if the board has one.
-    pub entropy: Option<fn(&mut [u8]) -> bool>,
+    /// The entropy source for TLS: virtio-rng where there is one, else timer jitter.
+    pub entropy: fn(&mut [u8]) -> bool,
 }
 
 /// Starts the watchdog, the NIC and the interrupt controller of `board`.
@@ -136,8 +139,41 @@ pub fn bring_up(board: &Board) -> Devices {
         }
         _ => BoardSleeper::Polling,
     };
-    let hardware_entropy: Option<fn(&mut [u8]) -> bool> = entropy.map(|_| virtio::entropy as fn(&mut [u8]) -> bool);
-    Devices { nic, seed, sleeper, entropy: hardware_entropy }
+    let entropy_source: fn(&mut [u8]) -> bool = if entropy.is_some() { virtio::entropy } else { jitter_entropy };
+    Devices { nic, seed, sleeper, entropy: entropy_source }
+}
+
+/// Entropy for boards without an RNG device (all the Allwinner ones; see
+/// `tls::jitter` for what their SoCs offer): the timing jitter of memory
+/// walks, measured with the board's clock. It answers the boot seed (two
+/// reads, for the health check) and then at most one read a minute, so
+/// handshakes do not pay for the walks; between reads the generator runs on
+/// its own key. A failure is logged and leaves TLS off.
+fn jitter_entropy(buffer: &mut [u8]) -> bool {
+    const BOOT_READS: u32 = 2;
+    const RESEED_US: u64 = 60_000_000;
+    static READS: AtomicU32 = AtomicU32::new(0);
+    static LAST_US: AtomicU64 = AtomicU64::new(0);
+    let started = time::micros_since_power_on();
+    let reads = READS.load(Ordering::Relaxed);
+    if reads >= BOOT_READS && started.saturating_sub(LAST_US.load(Ordering::Relaxed)) < RESEED_US {
+        return false;
+    }
+    match tls::jitter::gather(time::ticks, buffer) {
+        Ok(report) => {
+            READS.store(reads.saturating_add(1), Ordering::Relaxed);
+            LAST_US.store(started, Ordering::Relaxed);
+            if reads == 0 {
+                let took = time::Millis(time::micros_since_power_on() - started);
+                log::info!("entropy: timer jitter, {} samples, ~{} bits estimated, {took} ms", report.samples, report.bits);
+            }
+            true
+        }
+        Err(error) => {
+            log::warn!("entropy: timer jitter failed: {error}");
+            false
+        }
+    }
 }
 
 /// A stable, locally administered MAC for NICs that come up without one

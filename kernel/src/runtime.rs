@@ -83,13 +83,9 @@ impl DatagramService for DnsPort {
 
 /// Brings up the TLS server if there is real entropy; without it TLS stays
 /// off (fails closed) and HTTP goes on.
-fn start_tls(entropy: Option<fn(&mut [u8]) -> bool>) -> Option<TlsServer> {
+fn start_tls(entropy: fn(&mut [u8]) -> bool) -> Option<TlsServer> {
     tls::set_uptime_source(time::micros_since_power_on);
-    let Some(source) = entropy else {
-        log::warn!("TLS off: this board has no entropy source (HTTP keeps working)");
-        return None;
-    };
-    if let Err(error) = tls::set_entropy_source(source) {
+    if let Err(error) = tls::set_entropy_source(entropy) {
         log::warn!("TLS off: {error} (HTTP keeps working)");
         return None;
     }

@@ -42,6 +42,15 @@ pub fn micros_since_power_on() -> u64 {
     }
 }
 
+/// The board clock's raw count: the finest time the kernel can read
+/// (the timer-jitter entropy source measures with it).
+pub fn ticks() -> u64 {
+    match SOC_TIMER.load(Ordering::Relaxed) {
+        0 => arch::counter(),
+        base => sun4i_timer::ticks(base),
+    }
+}
+
 /// Milliseconds since the counter started.
 pub fn millis_since_power_on() -> u64 {
     micros_since_power_on() / 1000

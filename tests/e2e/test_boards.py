@@ -1,6 +1,7 @@
 """Allwinner boards in QEMU: the A10 Cubieboard and the H3 Orange Pi PC.
 
 Each serves the game byte for byte over its SoC's own EMAC (sun4i, sun8i),
+also over HTTPS with TLS seeded from timer jitter (no RNG device there),
 started with -kernel; the Orange Pi PC also boots its SD card image through
 Debian's U-Boot (no -kernel), as a real board would. Pulling the emulated
 cable (QEMU monitor `set_link`) is noticed, and serving resumes after it.
@@ -75,10 +76,26 @@ def test_board_keeps_serving_after_parallel_load(start, board, connections):
         served = int(re.search(r"(\d+) requests in", load.stdout)[1])
         assert served > 0, load.stdout
         assert "Non-2xx" not in load.stdout, load.stdout
+    guest.wait_for_http()
     assert_site_served_byte_for_byte(guest)
     stats, err, code = curl(guest.url + "/stats.json")
     assert code == 0, err
     assert b'"rx_frames"' in stats
+
+
+@pytest.mark.parametrize("board", EMULATED)
+def test_board_serves_https_seeded_from_timer_jitter(start, board):
+    """No RNG device on these SoCs: TLS is seeded from timer jitter, and the
+    boot self-test and a real client both get the page over TLS 1.3."""
+    require(ROOT / "build" / board / f"{board}.bin", f"tools/build.sh {board}")
+    guest = start(board)
+    log = guest.wait_for_log(r"TLS self-test passed", timeout=60)
+    assert re.search(r"entropy: timer jitter, \d+ samples, ~\d+ bits estimated", log), log
+    body, err, code = curl("--cacert", str(ROOT / "build" / "tls" / "ca.pem"), "--tlsv1.3",
+                           "--resolve", f"2048.home.arpa:{guest.tls_port}:127.0.0.1",
+                           f"https://2048.home.arpa:{guest.tls_port}/", timeout=30)
+    assert code == 0, err
+    assert body == (ROOT / "static" / "index.html").read_bytes()
 
 
 def test_orangepi_pc_sd_card_boots_through_uboot_and_serves(start):

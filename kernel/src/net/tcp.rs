@@ -208,7 +208,10 @@ impl<'s> Shared<'s> {
             .unwrap_or(Poll::Ready(false))
         })
         .await;
-        if !finished {
+        // Evicted mid-close, or the peer never finished: a half-closed
+        // connection must not be taken for the next client.
+        let still_active = self.with_socket(slot, |socket, _| socket.is_active()).unwrap_or(false);
+        if !finished || still_active {
             self.abort(slot).await;
         }
     }

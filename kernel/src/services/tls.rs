@@ -55,7 +55,8 @@
 //!
 //! # Wiring
 //! - At boot: `set_uptime_source(time::micros_since_power_on)`, then
-//!   `set_entropy_source(read_virtio_rng)`; if it errs, log it and leave TLS
+//!   `set_entropy_source(read_virtio_rng)` (boards without an RNG device:
+//!   a source built on `jitter::gather`); if it errs, log it and leave TLS
 //!   off (HTTP keeps working). Then `TlsServer::new()` once.
 //! - Per connection on port 443: `server.accept(connection, &timer).await`
 //!   gives a `TlsSocket` (or closes the connection, after an alert where
@@ -68,6 +69,7 @@
 
 mod crypto;
 mod entropy;
+pub mod jitter;
 mod pipe;
 mod self_test;
 mod socket;
