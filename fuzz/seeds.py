@@ -2,6 +2,7 @@
 """seeds.py CORPUS_DIR: writes a starting corpus for each fuzz target into CORPUS_DIR/TARGET/
 (well-formed inputs, so that libFuzzer starts from the parsers' accepting paths). Idempotent."""
 import os
+import ssl
 import struct
 import sys
 
@@ -34,6 +35,19 @@ def frame(packets, setup=0):  # dhcp_handle input: setup byte, then [len u16 BE]
     return bytes([setup]) + b"".join(struct.pack(">HB", len(p), dt) + p for dt, p in packets)
 
 
+def client_hello(minimum, maximum):  # the first flight of Python's (OpenSSL's) TLS client
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.minimum_version, ctx.maximum_version = minimum, maximum
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="2048.home.arpa")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
 SERVER = bytes([54, 4]) + ip("10.42.0.1")
 REQ10 = bytes([50, 4]) + ip("10.42.0.10")
 SEEDS = {
@@ -60,6 +74,13 @@ SEEDS = {
         dns(0x0004, 0x0100, [("a.example", 1)], extra_q=b"\xc0\x0c\x00\x1c\x00\x01"),  # 2nd name: pointer
         dns(0x0005, 0x1000, [("status.example", 1)]),  # opcode STATUS
         dns(0x0006, 0x8180, [("response.example", 1)]),  # a response
+    ],
+    "tls_accept": [
+        client_hello(ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3),
+        client_hello(ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2),  # refused: TLS 1.3 only
+        client_hello(ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3)[:60],  # truncated
+        b"GET / HTTP/1.1\r\nHost: 2048.home.arpa\r\n\r\n",  # plain HTTP on 443
+        b"\x16\x03\x01\xff\xff" + b"\x01" * 64,  # a record header claiming 64 KiB
     ],
     "dhcp_handle": [
         frame([(0, dhcp(1)), (1, dhcp(3, options=SERVER + REQ10))]),
