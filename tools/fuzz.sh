@@ -63,7 +63,8 @@ report() {
     echo "- Targets (fuzz/fuzz_targets/): http_percent_decode (\`http::percent_decode\`), http_headers (\`http::accepts_gzip\`," \
         "\`etag_matches\`, \`route\` with \`captive::classify\`), config_bootargs (\`Config::from_bootargs\`, then \`DhcpServer::new\`)," \
         "dns_respond (\`DnsServer::respond\`; every reply must parse with \`domain\`), dhcp_handle (\`DhcpServer::handle\` over a" \
-        "sequence of packets; every reply must decode with \`edge-dhcp\`). Each also asserts a few invariants (see the sources)."
+        "sequence of packets; every reply must decode with \`edge-dhcp\`), tls_accept (\`TlsServer::accept\` on every byte a client sends" \
+        "before the handshake completes: rustls' record parsing and our buffering; it must end once the client closes). Each also asserts a few invariants (see the sources)."
     echo "- Corpus: seeded by fuzz/seeds.py, kept in fuzz/corpus/ between runs (ignored by git); runs and coverage are this run's."
     echo
     echo "| target | runs | crashes | coverage (libFuzzer cov) | corpus files | crash |"

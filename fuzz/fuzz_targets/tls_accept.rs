@@ -7,7 +7,7 @@
 use core::future::Future;
 use core::pin::pin;
 use core::sync::atomic::{AtomicU64, Ordering};
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Waker};
 use std::sync::OnceLock;
 
 use embedded_io_async::{Read, Write};
