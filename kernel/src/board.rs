@@ -11,7 +11,7 @@
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::arch;
-use crate::console::Uart;
+use crate::console::{self, Uart};
 use crate::drivers::gic::Gic;
 use crate::drivers::nic::BoardNic;
 use crate::drivers::sun4i_emac::{Sun4iEmac, Sun4iEmacConfig};
@@ -206,11 +206,26 @@ pub enum BoardSleeper {
     Polling,
 }
 
+/// Most console bytes handed to the UART per wake-up. A real UART's FIFO
+/// takes 16 to 64 at a time; under QEMU it takes them all, at a host system
+/// call each, so this bounds the network's wait to a few milliseconds.
+const CONSOLE_BYTES_PER_WAKE: usize = 256;
+/// Sleep while console output waits: a 16-byte FIFO empties in 1.4 ms.
+const CONSOLE_WAKE_US: u64 = 1_000;
+
 /// Longest sleep for NICs whose PHY is polled: the link watch runs on wake-ups.
 const LINK_POLL_US: u64 = 1_000_000;
 
 impl Sleeper<BoardNic> for BoardSleeper {
     fn sleep(&mut self, deadline_us: Option<u64>, nic: &mut BoardNic) {
+        // Console output waits for idle moments; while some is left, wake up
+        // soon to feed the UART more.
+        let deadline_us = if console::drain(CONSOLE_BYTES_PER_WAKE) {
+            let soon = time::micros_since_power_on() + CONSOLE_WAKE_US;
+            Some(deadline_us.map_or(soon, |deadline| deadline.min(soon)))
+        } else {
+            deadline_us
+        };
         let deadline_us = if nic.polls_link() {
             let latest = time::micros_since_power_on() + LINK_POLL_US;
             Some(deadline_us.map_or(latest, |deadline| deadline.min(latest)))

@@ -69,6 +69,7 @@ pub struct ExceptionReport {
 
 /// Reports an unexpected CPU exception and resets.
 pub fn fatal_exception(report: ExceptionReport) -> ! {
+    crate::console::go_synchronous();
     let _ = writeln!(
         Console,
         "\n*** CRASH: {} ({}) at pc={:#x}, fault address={:#x}, syndrome={:#x}",
@@ -80,6 +81,7 @@ pub fn fatal_exception(report: ExceptionReport) -> ! {
 #[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
+    crate::console::go_synchronous();
     let _ = write!(Console, "\n*** CRASH: panic: {}", info.message());
     if let Some(location) = info.location() {
         let _ = write!(Console, " at {}:{}", location.file(), location.line());

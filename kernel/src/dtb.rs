@@ -36,10 +36,11 @@ pub fn read(address: usize, ram_hint: (usize, usize)) -> BootInfo {
     // boot loader put a DTB there; `from_ptr` checks the magic and sizes.
     let Ok(fdt) = (unsafe { fdt::Fdt::from_ptr(address as *const u8) }) else { return info };
     info.dtb = Some((address, fdt.total_size()));
-    if let Some(region) = fdt.memory().regions().next() {
+    // `Fdt::memory` and `Fdt::chosen` panic when the node is missing: look the nodes up instead.
+    if let Some(region) = fdt.find_node("/memory").and_then(|memory| memory.reg()).and_then(|mut regions| regions.next()) {
         info.ram = region.size.map(|size| (region.starting_address as usize, size));
     }
-    if let Some(args) = fdt.chosen().bootargs() {
+    if let Some(args) = fdt.find_node("/chosen").and_then(|chosen| chosen.property("bootargs")).and_then(|p| p.as_str()) {
         let len = args.len().min(BOOTARGS_MAX);
         info.bootargs[..len].copy_from_slice(&args.as_bytes()[..len]);
         info.bootargs_len = if core::str::from_utf8(&info.bootargs[..len]).is_ok() { len } else { 0 };

@@ -11,6 +11,16 @@ const THR: usize = 0;
 const LSR: usize = 5;
 const LSR_THRE: u32 = 1 << 5;
 
+/// Writes `byte` if the transmitter has room; false if it is still busy.
+pub fn try_write_byte(base: usize, reg_shift: u32, byte: u8) -> bool {
+    let uart = Mmio(base);
+    if uart.read(LSR << reg_shift) & LSR_THRE == 0 {
+        return false;
+    }
+    uart.write(THR << reg_shift, u32::from(byte));
+    true
+}
+
 /// Writes `bytes` to the UART at `base`, waiting for room as needed.
 pub fn write_bytes(base: usize, reg_shift: u32, bytes: &[u8]) {
     let uart = Mmio(base);

@@ -7,6 +7,18 @@ const DATA: usize = 0x00;
 const FLAGS: usize = 0x18;
 const FLAG_TX_FULL: u32 = 1 << 5;
 
+/// Writes `byte` if the transmit FIFO has room; false if it is full.
+pub fn try_write_byte(base: usize, byte: u8) -> bool {
+    // SAFETY: as in `write_bytes`.
+    unsafe {
+        if core::ptr::read_volatile((base + FLAGS) as *const u32) & FLAG_TX_FULL != 0 {
+            return false;
+        }
+        core::ptr::write_volatile((base + DATA) as *mut u32, u32::from(byte));
+    }
+    true
+}
+
 /// Writes `bytes` to the PL011 at `base`, waiting for FIFO space as needed.
 pub fn write_bytes(base: usize, bytes: &[u8]) {
     for &byte in bytes {
