@@ -167,6 +167,10 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         let boot_us = time::micros_since_power_on() - entry_us;
         STATS.boot_ms.set(((boot_us + 999) / 1000) as u32);
         log::info!("listening on http://{}:80/ with {slots} slots, DHCP and DNS as {} (+{} ms)", config.address, config.canonical_name, time::Millis(boot_us));
+        // The boot log so far goes out now (what the UART takes without
+        // waiting), before TLS is set up: whoever watches the console sees
+        // "listening" when it is true.
+        console::drain(usize::MAX);
     })
 }
 
