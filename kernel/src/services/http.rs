@@ -101,7 +101,7 @@ pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
         let refused = parts.any(|param| {
             let param = param.trim();
             let quality = param.strip_prefix("q=").or_else(|| param.strip_prefix("Q="));
-            quality.is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+            quality.is_some_and(|q| qvalue_is_zero(q.trim()))
         });
         if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
             return !refused;
@@ -111,6 +111,14 @@ pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
         }
     }
     wildcard.unwrap_or(false)
+}
+
+/// True when a qvalue (RFC 9110 §12.4.2: `0` or `1`, up to three decimals)
+/// is zero. Compared as text: a float parser would add about 13 KiB of
+/// code and tables to the image for this one comparison.
+fn qvalue_is_zero(qvalue: &str) -> bool {
+    let (whole, fraction) = qvalue.split_once('.').unwrap_or((qvalue, ""));
+    whole == "0" && fraction.bytes().all(|digit| digit == b'0')
 }
 
 /// True when an `If-None-Match` list names `etag` (weak comparison, `*` matches).
@@ -288,6 +296,10 @@ mod tests {
         assert!(!accepts_gzip(Some("identity")));
         assert!(accepts_gzip(Some("*")));
         assert!(!accepts_gzip(Some("*, gzip;q=0")));
+        assert!(!accepts_gzip(Some("gzip;q=0.")));
+        assert!(accepts_gzip(Some("gzip;q=0.001")));
+        assert!(accepts_gzip(Some("gzip;q=1")));
+        assert!(accepts_gzip(Some("gzip;q=junk")));
     }
 
     #[test]
