@@ -36,21 +36,34 @@ pub fn read(address: usize, ram_hint: (usize, usize)) -> BootInfo {
     // boot loader put a DTB there; `from_ptr` checks the magic and sizes.
     let Ok(fdt) = (unsafe { fdt::Fdt::from_ptr(address as *const u8) }) else { return info };
     info.dtb = Some((address, fdt.total_size()));
-    // `Fdt::memory` and `Fdt::chosen` panic when the node is missing: look the nodes up instead.
-    if let Some(region) = fdt.find_node("/memory").and_then(|memory| memory.reg()).and_then(|mut regions| regions.next()) {
-        info.ram = region.size.map(|size| (region.starting_address as usize, size));
-    }
-    if let Some(args) = fdt.find_node("/chosen").and_then(|chosen| chosen.property("bootargs")).and_then(|p| p.as_str()) {
-        let len = args.len().min(BOOTARGS_MAX);
-        info.bootargs[..len].copy_from_slice(&args.as_bytes()[..len]);
-        info.bootargs_len = if core::str::from_utf8(&info.bootargs[..len]).is_ok() { len } else { 0 };
-    }
-    if let Some(method) = fdt.find_node("/psci").and_then(|psci| psci.property("method")).and_then(|m| m.as_str()) {
-        info.reset = match method {
-            "hvc" => ResetMethod::PsciHvc,
-            "smc" => ResetMethod::PsciSmc,
-            _ => ResetMethod::None,
-        };
+    // One walk over the root's children (each `find_node` would walk the
+    // tree again; QEMU's `virt` has 32 virtio nodes). `Fdt::memory` and
+    // `Fdt::chosen` panic when the node is missing, so they are not used.
+    let Some(root) = fdt.find_node("/") else { return info };
+    for node in root.children() {
+        let name = node.name.split('@').next().unwrap_or("");
+        match name {
+            "memory" if info.ram.is_none() => {
+                if let Some(region) = node.reg().and_then(|mut regions| regions.next()) {
+                    info.ram = region.size.map(|size| (region.starting_address as usize, size));
+                }
+            }
+            "chosen" => {
+                if let Some(args) = node.property("bootargs").and_then(|p| p.as_str()) {
+                    let len = args.len().min(BOOTARGS_MAX);
+                    info.bootargs[..len].copy_from_slice(&args.as_bytes()[..len]);
+                    info.bootargs_len = if core::str::from_utf8(&info.bootargs[..len]).is_ok() { len } else { 0 };
+                }
+            }
+            "psci" => {
+                info.reset = match node.property("method").and_then(|m| m.as_str()) {
+                    Some("hvc") => ResetMethod::PsciHvc,
+                    Some("smc") => ResetMethod::PsciSmc,
+                    _ => ResetMethod::None,
+                };
+            }
+            _ => {}
+        }
     }
     info
 }

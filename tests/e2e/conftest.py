@@ -112,3 +112,30 @@ def curl(*args, timeout=10):
     """Runs curl; returns (stdout bytes, stderr text, exit code)."""
     r = subprocess.run(["curl", "-s", "-m", str(timeout), *args], capture_output=True)
     return r.stdout, r.stderr.decode(errors="replace"), r.returncode
+
+
+def sh(*cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, **kw)
+
+
+def wire_up(n):
+    """TAP tapN + bridge brN + veth vhostN/vphoneN into namespace phoneN; returns its teardown."""
+    teardown = [("ip", "netns", "del", f"phone{n}"), ("ip", "link", "del", f"br{n}"), ("ip", "link", "del", f"tap{n}"),
+                ("ip", "link", "del", f"vphone{n}"), ("ip", "link", "del", f"vhost{n}")]
+    for cmd in teardown:
+        sh(*cmd, check=False)
+    for cmd in [
+        ("ip", "tuntap", "add", "dev", f"tap{n}", "mode", "tap"),
+        ("ip", "link", "add", f"br{n}", "type", "bridge"),
+        ("ip", "link", "set", f"tap{n}", "master", f"br{n}"),
+        ("ip", "netns", "add", f"phone{n}"),
+        ("ip", "link", "add", f"vphone{n}", "type", "veth", "peer", "name", f"vhost{n}"),
+        ("ip", "link", "set", f"vhost{n}", "master", f"br{n}"),
+        ("ip", "link", "set", f"vphone{n}", "netns", f"phone{n}"),
+        ("ip", "link", "set", f"tap{n}", "up"), ("ip", "link", "set", f"br{n}", "up"),
+        ("ip", "link", "set", f"vhost{n}", "up"),
+        ("ip", "netns", "exec", f"phone{n}", "ip", "link", "set", f"vphone{n}", "up"),
+        ("ip", "netns", "exec", f"phone{n}", "ip", "link", "set", "lo", "up"),
+    ]:
+        sh(*cmd)
+    return teardown

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOARDS, ROOT, curl
+from conftest import BOARDS, ROOT, curl, sh, wire_up
 
 APPLIANCE = "10.42.0.1"
 UDHCPC_SCRIPT = """#!/bin/sh
@@ -52,10 +52,6 @@ NETNS_ETC = Path("/etc/netns")
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
 
-def sh(*cmd, check=True, **kw):
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, **kw)
-
-
 def in_phone(*cmd, check=True, timeout=30, ns="phone2048"):
     return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
 
@@ -70,29 +66,6 @@ def poll(what, condition, timeout=30, interval=0.1):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(interval)
-
-
-def wire_up(n):
-    """TAP tapN + bridge brN + veth vhostN/vphoneN into namespace phoneN; returns its teardown."""
-    teardown = [("ip", "netns", "del", f"phone{n}"), ("ip", "link", "del", f"br{n}"), ("ip", "link", "del", f"tap{n}"),
-                ("ip", "link", "del", f"vphone{n}"), ("ip", "link", "del", f"vhost{n}")]
-    for cmd in teardown:
-        sh(*cmd, check=False)
-    for cmd in [
-        ("ip", "tuntap", "add", "dev", f"tap{n}", "mode", "tap"),
-        ("ip", "link", "add", f"br{n}", "type", "bridge"),
-        ("ip", "link", "set", f"tap{n}", "master", f"br{n}"),
-        ("ip", "netns", "add", f"phone{n}"),
-        ("ip", "link", "add", f"vphone{n}", "type", "veth", "peer", "name", f"vhost{n}"),
-        ("ip", "link", "set", f"vhost{n}", "master", f"br{n}"),
-        ("ip", "link", "set", f"vphone{n}", "netns", f"phone{n}"),
-        ("ip", "link", "set", f"tap{n}", "up"), ("ip", "link", "set", f"br{n}", "up"),
-        ("ip", "link", "set", f"vhost{n}", "up"),
-        ("ip", "netns", "exec", f"phone{n}", "ip", "link", "set", f"vphone{n}", "up"),
-        ("ip", "netns", "exec", f"phone{n}", "ip", "link", "set", "lo", "up"),
-    ]:
-        sh(*cmd)
-    return teardown
 
 
 def scripts(tmp):

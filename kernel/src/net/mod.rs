@@ -111,20 +111,21 @@ impl<D: NetDevice> Network<D> {
             datagram_services.iter().map(|service| sockets.add(udp_socket(service.port()))).collect();
         let mut datagram = alloc::vec![0u8; DATAGRAM_BYTES];
         let mut reply = alloc::vec![0u8; DATAGRAM_BYTES];
-        let shared = Shared::new(sockets, &[(80, slots), (443, https_slots)], SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
+        let shared = Shared::new(sockets, SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
         // Declared before the executor so that the HTTPS tasks can borrow it.
         let tls: Option<TlsServer>;
         let mut executor = Executor::new(&shared.deadlines);
-        for slot in 0..slots {
+        for slot in shared.add_slots(80, slots) {
             executor.spawn(http_slot(&shared, slot, app));
         }
         executor.run_pass();
         on_listening();
-        // Setting TLS up (key parsing, generator self-checks) comes after
-        // HTTP listens, so that it does not delay the first page.
+        // Setting TLS up (key parsing, generator self-checks, the HTTPS
+        // slots' buffers) comes after HTTP listens, so that it does not
+        // delay the first page.
         tls = start_tls();
         if let Some(tls) = &tls {
-            for slot in slots..slots + https_slots {
+            for slot in shared.add_slots(443, https_slots) {
                 executor.spawn(https_slot(&shared, slot, app, tls));
             }
             executor.spawn(tls_self_test(&shared, app, tls));
@@ -150,7 +151,7 @@ impl<D: NetDevice> Network<D> {
                 continue;
             }
             shared.keep_one_listening();
-            if shared.slots.iter().any(|slot| slot.evicting()) {
+            if shared.any_evicting() {
                 executor.wake_all();
                 continue;
             }

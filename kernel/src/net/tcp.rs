@@ -79,40 +79,66 @@ pub struct Shared<'s> {
     pub sockets: RefCell<SocketSet<'s>>,
     /// Where sleeping tasks register their wake-up time.
     pub deadlines: Deadlines,
-    /// One entry per HTTP slot.
-    pub slots: alloc::vec::Vec<Slot>,
+    /// One entry per slot, in the order `add_slots` made them.
+    slots: RefCell<alloc::vec::Vec<Slot>>,
+    /// TCP receive and send buffer bytes of each new slot's socket.
+    buffer_bytes: (usize, usize),
     /// Microseconds since power-on.
     pub now_us: fn() -> u64,
 }
 
 impl<'s> Shared<'s> {
-    /// Adds TCP sockets with the given buffer sizes as slots: for each
-    /// `(port, count)`, `count` slots that listen on `port`.
-    pub fn new(mut sockets: SocketSet<'s>, ports: &[(u16, usize)], rx_bytes: usize, tx_bytes: usize, now_us: fn() -> u64) -> Self {
-        let slots = ports
-            .iter()
-            .flat_map(|&(port, count)| core::iter::repeat_n(port, count))
-            .map(|port| {
-                let rx = tcp::SocketBuffer::new(alloc::vec![0; rx_bytes]);
-                let tx = tcp::SocketBuffer::new(alloc::vec![0; tx_bytes]);
-                let mut socket = tcp::Socket::new(rx, tx);
-                socket.set_nagle_enabled(false);
-                socket.set_ack_delay(None);
-                socket.set_timeout(Some(smoltcp::time::Duration::from_secs(20)));
-                Slot {
-                    handle: sockets.add(socket),
-                    port,
-                    waiting_since_us: Cell::new(0),
-                    evict: Cell::new(false),
-                    headers_too_large: Cell::new(false),
-                }
-            })
-            .collect();
-        Self { sockets: RefCell::new(sockets), deadlines: Deadlines::new(), slots, now_us }
+    /// No slots yet; each slot's TCP socket will get `rx_bytes` and
+    /// `tx_bytes` of buffers.
+    pub fn new(sockets: SocketSet<'s>, rx_bytes: usize, tx_bytes: usize, now_us: fn() -> u64) -> Self {
+        Self {
+            sockets: RefCell::new(sockets),
+            deadlines: Deadlines::new(),
+            slots: RefCell::new(alloc::vec::Vec::new()),
+            buffer_bytes: (rx_bytes, tx_bytes),
+            now_us,
+        }
+    }
+
+    /// Adds `count` slots that listen on `port`, each with its socket, and
+    /// returns their numbers. Ports can be added while others serve (HTTPS
+    /// after HTTP listens, so that boot does not wait for its buffers); not
+    /// from inside a connection task.
+    pub fn add_slots(&self, port: u16, count: usize) -> core::ops::Range<usize> {
+        let (rx_bytes, tx_bytes) = self.buffer_bytes;
+        let mut sockets = self.sockets.borrow_mut();
+        let mut slots = self.slots.borrow_mut();
+        let first = slots.len();
+        slots.extend((0..count).map(|_| {
+            let rx = tcp::SocketBuffer::new(alloc::vec![0; rx_bytes]);
+            let tx = tcp::SocketBuffer::new(alloc::vec![0; tx_bytes]);
+            let mut socket = tcp::Socket::new(rx, tx);
+            socket.set_nagle_enabled(false);
+            socket.set_ack_delay(None);
+            socket.set_timeout(Some(smoltcp::time::Duration::from_secs(20)));
+            Slot {
+                handle: sockets.add(socket),
+                port,
+                waiting_since_us: Cell::new(0),
+                evict: Cell::new(false),
+                headers_too_large: Cell::new(false),
+            }
+        }));
+        first..slots.len()
+    }
+
+    /// True while some slot's connection is being closed for a new client.
+    pub fn any_evicting(&self) -> bool {
+        self.slots.borrow().iter().any(Slot::evicting)
+    }
+
+    fn with_slot<R>(&self, slot: usize, f: impl FnOnce(&Slot) -> R) -> Option<R> {
+        self.slots.borrow().get(slot).map(f)
     }
 
     fn with_socket<R>(&self, slot: usize, f: impl FnOnce(&mut tcp::Socket<'s>, &Slot) -> R) -> Option<R> {
-        let slot = self.slots.get(slot)?;
+        let slots = self.slots.borrow();
+        let slot = slots.get(slot)?;
         let mut sockets = self.sockets.borrow_mut();
         Some(f(sockets.get_mut::<tcp::Socket>(slot.handle), slot))
     }
@@ -121,10 +147,12 @@ impl<'s> Shared<'s> {
     /// another slot of that port is still listening, evicting the
     /// longest-waiting one if needed.
     pub async fn accept(&self, slot: usize) {
-        let Some(port) = self.slots.get(slot).map(|s| s.port) else { return };
-        if let Some(this) = self.slots.get(slot) {
+        let Some(port) = self.with_slot(slot, |this| {
             this.evict.set(false);
-        }
+            this.port
+        }) else {
+            return;
+        };
         poll_fn(|cx| {
             self.with_socket(slot, |socket, _| {
                 if !socket.is_open() && socket.listen(port).is_err() {
@@ -140,11 +168,11 @@ impl<'s> Shared<'s> {
             .unwrap_or(Poll::Pending)
         })
         .await;
-        if let Some(this) = self.slots.get(slot) {
+        self.with_slot(slot, |this| {
             this.waiting_since_us.set((self.now_us)());
             this.evict.set(false);
             this.headers_too_large.set(false);
-        }
+        });
         self.keep_one_listening();
     }
 
@@ -153,23 +181,23 @@ impl<'s> Shared<'s> {
     /// client being served is never cut off, an idle or trickling one makes
     /// room. Called after each accept and on every pass of the network loop.
     pub fn keep_one_listening(&self) {
-        for (n, slot) in self.slots.iter().enumerate() {
-            let first_of_its_port = !self.slots[..n].iter().any(|earlier| earlier.port == slot.port);
+        let slots = self.slots.borrow();
+        for (n, slot) in slots.iter().enumerate() {
+            let first_of_its_port = !slots[..n].iter().any(|earlier| earlier.port == slot.port);
             if first_of_its_port {
-                self.keep_port_listening(slot.port);
+                self.keep_port_listening(&slots, slot.port);
             }
         }
     }
 
-    fn keep_port_listening(&self, port: u16) {
+    fn keep_port_listening(&self, all_slots: &[Slot], port: u16) {
         let sockets = self.sockets.borrow();
-        let mut slots = self.slots.iter().filter(|s| s.port == port);
+        let mut slots = all_slots.iter().filter(|s| s.port == port);
         let listening = slots.clone().any(|s| sockets.get::<tcp::Socket>(s.handle).is_listening());
         if listening || slots.clone().count() < 2 || slots.any(|s| s.evict.get()) {
             return;
         }
-        let oldest = self
-            .slots
+        let oldest = all_slots
             .iter()
             .filter(|s| s.port == port && sockets.get::<tcp::Socket>(s.handle).is_active())
             .min_by_key(|s| s.waiting_since_us.get());
@@ -248,9 +276,7 @@ impl Read for Reader<'_, '_> {
         let Self(shared, slot) = *self;
         if buf.is_empty() {
             // picoserve asks for more bytes with no room left: the head is too large.
-            if let Some(this) = shared.slots.get(slot) {
-                this.headers_too_large.set(true);
-            }
+            shared.with_slot(slot, |this| this.headers_too_large.set(true));
             return Err(ConnectionError::HeadersTooLarge);
         }
         poll_fn(|cx| {
@@ -354,7 +380,7 @@ impl<'a, 's> picoserve::io::Socket<KernelRuntime> for Connection<'a, 's> {
         timeouts: &picoserve::Timeouts,
         _timer: &T,
     ) -> Result<(), picoserve::Error<ConnectionError>> {
-        let too_large = self.shared.slots.get(self.slot).is_some_and(|s| s.headers_too_large.get());
+        let too_large = self.shared.with_slot(self.slot, |s| s.headers_too_large.get()).unwrap_or(false);
         if too_large {
             STATS.bad_requests.increment();
             let mut writer = Writer(self.shared, self.slot);
