@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds a board's image: build/BOARD/BOARD.elf (for gdb) and
-# build/BOARD/BOARD.bin (the raw image QEMU's -kernel and U-Boot boot).
+# Builds a board's image: build/BOARD/BOARD.elf (the kernel, for gdb) and
+# build/BOARD/BOARD.bin (what QEMU's -kernel and U-Boot boot: the unpacker,
+# unpack/, followed by the compressed kernel; imgtool packed joins them).
 # Usage: tools/build.sh [BOARD|all]   (default qemu-virt-armv7; all: every board in $ALL_BOARDS)
 # SITE_DIR=folder embeds another site instead of static/; BUILD_DIR=folder puts
 # the images there instead of build/ (qemu.sh reads BUILD_DIR too).
@@ -19,8 +20,9 @@ fi
 board_info "$board"
 cargo build -q --release -p imgtool
 cross_cargo "$TARGET" build -q --release -p "$board" ${KERNEL_FEATURES:+--features "$KERNEL_FEATURES"}
+cross_cargo "$TARGET" build -q --release -p unpack
 out=${BUILD_DIR:-build}/$board
 mkdir -p "$out"
 cp "target/$TARGET/release/$board" "$out/$board.elf"
-target/release/imgtool raw "$out/$board.elf" "$out/$board.bin" >&2
+target/release/imgtool packed "$out/$board.elf" "target/$TARGET/release/unpack" "$out/$board.bin" >&2
 echo "$out/$board.bin"

@@ -1,15 +1,20 @@
-//! Host tool that turns a board's ELF into the raw image boot loaders take,
-//! and a raw image into a bootable SD card.
+//! Host tool that turns a board's ELF into the image boot loaders take, and
+//! that image into a bootable SD card.
 //!
-//! `imgtool raw KERNEL.elf OUT.bin` lays the ELF's loadable segments out
-//! from the lowest load address, exactly as QEMU's `-kernel` and U-Boot's
-//! `booti`/`bootz` expect, and checks that the image starts with the arm64
-//! `Image` or zImage header the kernel's entry code provides.
+//! `imgtool packed KERNEL.elf UNPACK.elf OUT.bin` lays each ELF's loadable
+//! segments out from its lowest load address (checking that each starts
+//! with the arm64 `Image` or zImage header its entry code provides) and
+//! joins them into the self-extracting image that QEMU's `-kernel` and
+//! U-Boot's `booti`/`bootz` take (see `packed`).
 //!
 //! `imgtool sdcard KERNEL.bin U-BOOT-WITH-SPL.bin OUT.img [BOOTARGS]` writes
 //! an Allwinner SD card image (see `sdcard`).
 
+mod packed;
 mod sdcard;
+
+use packed::Program;
+use sdcard::is_arm64;
 
 use std::process::ExitCode;
 
@@ -20,7 +25,7 @@ use object::Endianness;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     match args.as_slice() {
-        [_, cmd, elf, out] if cmd == "raw" => match raw_image(elf, out) {
+        [_, cmd, kernel, unpacker, out] if cmd == "packed" => match packed_image(kernel, unpacker, out) {
             Ok(summary) => {
                 println!("{summary}");
                 ExitCode::SUCCESS
@@ -43,26 +48,36 @@ fn main() -> ExitCode {
             }
         }
         _ => {
-            eprintln!("usage: imgtool raw KERNEL.elf OUT.bin");
+            eprintln!("usage: imgtool packed KERNEL.elf UNPACK.elf OUT.bin");
             eprintln!("       imgtool sdcard KERNEL.bin U-BOOT-WITH-SPL.bin OUT.img [BOOTARGS]");
             ExitCode::from(2)
         }
     }
 }
 
-/// Loadable bytes of an ELF: (physical address, file bytes).
-fn segments(data: &[u8]) -> Result<Vec<(u64, Vec<u8>)>, String> {
-    fn collect<H: FileHeader<Endian = Endianness>>(file: &object::read::elf::ElfFile<H>, data: &[u8]) -> Result<Vec<(u64, Vec<u8>)>, String> {
+/// An ELF's loadable segments: (physical address, file bytes), and the end
+/// of the memory they occupy once running (`.bss` and stacks included).
+fn segments(data: &[u8]) -> Result<(Vec<(u64, Vec<u8>)>, u64), String> {
+    fn collect<H: FileHeader<Endian = Endianness>>(
+        file: &object::read::elf::ElfFile<H>,
+        data: &[u8],
+    ) -> Result<(Vec<(u64, Vec<u8>)>, u64), String> {
         let endian = file.endian();
         let mut out = Vec::new();
+        let mut memory_end = 0;
         for header in file.elf_program_headers() {
-            if header.p_type(endian) != PT_LOAD || header.p_filesz(endian).into() == 0 {
+            if header.p_type(endian) != PT_LOAD {
+                continue;
+            }
+            let address: u64 = header.p_paddr(endian).into();
+            memory_end = memory_end.max(address + header.p_memsz(endian).into());
+            if header.p_filesz(endian).into() == 0 {
                 continue;
             }
             let bytes = header.data(endian, data).map_err(|_| "segment outside the file".to_string())?;
-            out.push((header.p_paddr(endian).into(), bytes.to_vec()));
+            out.push((address, bytes.to_vec()));
         }
-        Ok(out)
+        Ok((out, memory_end))
     }
     if let Ok(file) = ElfFile64::<Endianness>::parse(data) {
         collect(&file, data)
@@ -70,6 +85,15 @@ fn segments(data: &[u8]) -> Result<Vec<(u64, Vec<u8>)>, String> {
         let file = ElfFile32::<Endianness>::parse(data).map_err(|e| format!("not an ELF: {e}"))?;
         collect(&file, data)
     }
+}
+
+/// A linked program, read from its ELF and laid out as raw bytes.
+fn program(elf: &str) -> Result<Program, String> {
+    let data = std::fs::read(elf).map_err(|e| format!("{elf}: {e}"))?;
+    let (segments, memory_end) = segments(&data)?;
+    let bytes = layout(&segments).map_err(|e| format!("{elf}: {e}"))?;
+    let address = segments.iter().map(|(addr, _)| *addr).min().unwrap_or(0);
+    Ok(Program { address, bytes, memory_end })
 }
 
 /// Lays out the segments from the lowest address and checks the boot header.
@@ -81,7 +105,7 @@ pub fn layout(segments: &[(u64, Vec<u8>)]) -> Result<Vec<u8>, String> {
         let offset = (addr - base) as usize;
         image[offset..offset + bytes.len()].copy_from_slice(bytes);
     }
-    let arm64 = image.get(0x38..0x3c) == Some(b"ARM\x64");
+    let arm64 = is_arm64(&image);
     let zimage = image.get(0x24..0x28) == Some(&0x016f_2818u32.to_le_bytes());
     if !arm64 && !zimage {
         return Err("the image has neither an arm64 Image nor a zImage header".into());
@@ -89,11 +113,11 @@ pub fn layout(segments: &[(u64, Vec<u8>)]) -> Result<Vec<u8>, String> {
     Ok(image)
 }
 
-fn raw_image(elf: &str, out: &str) -> Result<String, String> {
-    let data = std::fs::read(elf).map_err(|e| format!("{elf}: {e}"))?;
-    let image = layout(&segments(&data)?)?;
+fn packed_image(kernel: &str, unpacker: &str, out: &str) -> Result<String, String> {
+    let kernel = program(kernel)?;
+    let image = packed::pack(&kernel, &program(unpacker)?)?;
     std::fs::write(out, &image).map_err(|e| format!("{out}: {e}"))?;
-    Ok(format!("{out}: {} bytes", image.len()))
+    Ok(format!("{out}: {} bytes (kernel: {} bytes at {:#x})", image.len(), kernel.bytes.len(), kernel.address))
 }
 
 /// Writes the SD card image; the load address is the one in the kernel's header.
@@ -112,7 +136,7 @@ fn sd_image(kernel: &str, uboot: &str, out: &str, bootargs: &str) -> Result<Stri
 /// on every Allwinner SoC).
 fn load_address(kernel: &[u8]) -> Result<u64, String> {
     let word = |at: usize| kernel.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    if sdcard::is_arm64(kernel) {
+    if is_arm64(kernel) {
         let text_offset = word(0x08).ok_or("truncated Image header")?;
         Ok(0x4000_0000 + u64::from(text_offset))
     } else if word(0x24) == Some(0x016f_2818) {
