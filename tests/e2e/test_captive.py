@@ -9,6 +9,7 @@ or *2049 (the small-pool appliance); no other test uses them."""
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -128,6 +129,16 @@ def test_dhcp_lease_has_mask_router_dns_and_portal_url(network):
     assert 10 <= int(got["ip"].split(".")[3]) <= 70
     again = lease(script, tmp, "again")
     assert again["ip"] == got["ip"], "the same MAC gets the same address"
+
+
+def test_appliance_answers_arp_and_ping(network):
+    guest, script, tmp = network
+    lease(script, tmp, "ping")
+    in_phone("ip", "neigh", "flush", "dev", "vphone2048")
+    r = in_phone("busybox", "ping", "-c", "3", "-s", "1200", "-W", "5", APPLIANCE, check=False)
+    assert "3 packets transmitted, 3 packets received" in r.stdout, r.stdout + r.stderr
+    mac = re.search(r"NIC up: ([0-9a-f:]{17})", guest.log())[1]
+    assert f"lladdr {mac}" in in_phone("ip", "neigh", "show", APPLIANCE, "dev", "vphone2048").stdout
 
 
 def test_dns_answers_every_name_with_the_appliance(network):
