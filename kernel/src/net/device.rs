@@ -91,7 +91,7 @@ impl<D: NetDevice> phy::Device for SmoltcpDevice<D> {
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
         self.driver
             .can_transmit()
-            .then(|| TxToken { driver: &mut self.driver, frame: &mut self.tx_frame })
+            .then_some(TxToken { driver: &mut self.driver, frame: &mut self.tx_frame })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {

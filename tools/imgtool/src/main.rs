@@ -55,13 +55,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// An ELF's loadable segments: (physical address, file bytes), and the end
+/// An ELF's loadable segments, (physical address, file bytes), and the end
 /// of the memory they occupy once running (`.bss` and stacks included).
-fn segments(data: &[u8]) -> Result<(Vec<(u64, Vec<u8>)>, u64), String> {
-    fn collect<H: FileHeader<Endian = Endianness>>(
-        file: &object::read::elf::ElfFile<H>,
-        data: &[u8],
-    ) -> Result<(Vec<(u64, Vec<u8>)>, u64), String> {
+type Segments = (Vec<(u64, Vec<u8>)>, u64);
+
+fn segments(data: &[u8]) -> Result<Segments, String> {
+    fn collect<H: FileHeader<Endian = Endianness>>(file: &object::read::elf::ElfFile<H>, data: &[u8]) -> Result<Segments, String> {
         let endian = file.endian();
         let mut out = Vec::new();
         let mut memory_end = 0;

@@ -136,7 +136,7 @@ fn min_entropy_bits(samples: &[u64]) -> u64 {
     let most_common = sorted.chunk_by(|a, b| a == b).map(|run| run.len() as u64).max().unwrap_or(0);
     let upper = (most_common + 3 * isqrt(most_common) + 1).min(n);
     let per_sample_q16 = log2_q16(n).saturating_sub(log2_q16(upper));
-    n * per_sample_q16 >> 16
+    (n * per_sample_q16) >> 16
 }
 
 /// Integer square root, rounded down.
