@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod dtb;
 pub mod net;
 pub mod services;
 
@@ -21,8 +22,6 @@ pub mod board;
 pub mod console;
 #[cfg(target_os = "none")]
 mod crash;
-#[cfg(target_os = "none")]
-mod dtb;
 #[cfg(target_os = "none")]
 pub mod drivers;
 #[cfg(target_os = "none")]

@@ -11,7 +11,9 @@
 //!
 //! Inflating is `miniz_oxide`'s. Both targets are built with strict
 //! alignment, which matters here: with the MMU off, memory is Device /
-//! Strongly-ordered and an unaligned access would fault. A damaged image
+//! Strongly-ordered and an unaligned access would fault. The instruction
+//! cache is on while it inflates (allowed with the MMU off; boot loaders
+//! leave it off) and put back as found before the kernel starts. A damaged image
 //! (bad magic, bad checksum) stops here: there is no console to tell yet,
 //! and the boot loader's last line stays on screen.
 
@@ -122,11 +124,16 @@ __descriptor:
     isb
     ldr     pc, =3f                 // on in the copy: the kernel will overwrite this one
 
-3:  mrs     r0, cpsr                // FP access for the Rust code; in Hyp, no HCPTR traps first
-    and     r0, r0, #0x1f
-    cmp     r0, #0x1a
-    moveq   r0, #0
+3:  mrs     r11, cpsr               // Hyp or not: the next lines run on this compare
+    and     r11, r11, #0x1f
+    cmp     r11, #0x1a
+    moveq   r0, #0                  // FP access for the Rust code; in Hyp, no HCPTR traps first
     mcreq   p15, 4, r0, c1, c1, 2
+    mrceq   p15, 4, r10, c1, c0, 0  // HSCTLR or SCTLR, kept in r10 to restore
+    mrcne   p15, 0, r10, c1, c0, 0
+    orr     r0, r10, #(1 << 12)     // I: instruction cache on while inflating (data stays uncached)
+    mcreq   p15, 4, r0, c1, c0, 0
+    mcrne   p15, 0, r0, c1, c0, 0
     mrc     p15, 0, r0, c1, c0, 2
     orr     r0, r0, #(0xf << 20)
     mcr     p15, 0, r0, c1, c0, 2
@@ -140,6 +147,10 @@ __descriptor:
     cmp     r0, #0
     beq     9f
     mov     r3, r0
+    cmp     r11, #0x1a              // the boot loader's cache setting back
+    mcreq   p15, 4, r10, c1, c0, 0
+    mcrne   p15, 0, r10, c1, c0, 0
+    isb
     mov     r7, #0
     mcr     p15, 0, r7, c7, c5, 0   // ICIALLU: the kernel is new code too
     mcr     p15, 0, r7, c7, c5, 6   // BPIALL
@@ -190,15 +201,21 @@ __descriptor:
     ldr     x0, =3f                 // on in the copy: the kernel will overwrite this one
     br      x0
 
-3:  mrs     x0, CurrentEL           // FP/SIMD access for the Rust code
-    lsr     x0, x0, #2
-    cmp     x0, #2
+3:  mrs     x24, CurrentEL          // FP/SIMD access for the Rust code, and the
+    lsr     x24, x24, #2            // instruction cache on while inflating (data stays
+    cmp     x24, #2                 // uncached); SCTLR kept in x23 to restore
     b.ne    4f
     mov     x0, #0x33ff             // CPTR_EL2: no FP/SIMD traps
     msr     cptr_el2, x0
+    mrs     x23, sctlr_el2
+    orr     x0, x23, #(1 << 12)
+    msr     sctlr_el2, x0
     b       5f
 4:  mov     x0, #(3 << 20)          // CPACR_EL1.FPEN: no FP/SIMD traps
     msr     cpacr_el1, x0
+    mrs     x23, sctlr_el1
+    orr     x0, x23, #(1 << 12)
+    msr     sctlr_el1, x0
 5:  isb
     ldr     x0, =__stack_top
     mov     sp, x0
@@ -207,6 +224,12 @@ __descriptor:
     blr     x1
     cbz     x0, 9f
     mov     x4, x0
+    cmp     x24, #2                 // the boot loader's cache setting back
+    b.ne    6f
+    msr     sctlr_el2, x23
+    b       7f
+6:  msr     sctlr_el1, x23
+7:  isb
     ic      iallu                   // the kernel is new code too
     dsb     sy
     isb

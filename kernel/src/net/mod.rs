@@ -8,6 +8,7 @@ pub mod device;
 pub mod executor;
 pub mod tcp;
 
+use core::cell::OnceCell;
 use core::net::Ipv4Addr;
 
 use picoserve::routing::PathRouter;
@@ -23,6 +24,14 @@ use crate::services::tls::TlsServer;
 use crate::services::stats::{SELF_TEST_FAILED, SELF_TEST_PASSED, STATS};
 use core::future::Future as _;
 use core::sync::atomic::Ordering;
+
+/// How long after HTTP listens TLS is set up. Setting it up (the key, the
+/// generator's self-checks, the HTTPS slots' buffers) holds the CPU for
+/// about 20 ms on qemu-virt-armv7 (5 ms on aarch64); first the appliance
+/// answers the plain-HTTP requests phones send as soon as it is back (the
+/// captive-portal probes), then it sets up HTTPS, which nobody needs in
+/// the first tenth of a second.
+const TLS_SETUP_DELAY_US: u64 = 100_000;
 
 /// TCP receive buffer per HTTP slot: requests are small.
 const SLOT_RX_BYTES: usize = 4096;
@@ -91,9 +100,10 @@ impl<D: NetDevice> Network<D> {
     }
 
     /// Serves HTTP on port 80 with one task per slot and the datagram
-    /// services on their ports; then, once HTTP is listening, calls
-    /// `start_tls` and, if it gives a TLS server, serves HTTPS on port 443
-    /// with `https_slots` tasks and runs the TLS self-test once. Forever.
+    /// services on their ports; then, `TLS_SETUP_DELAY_US` after HTTP
+    /// listens, calls `start_tls` and, if it gives a TLS server, serves HTTPS
+    /// on port 443 with `https_slots` tasks and runs the TLS self-test once.
+    /// Forever.
     #[allow(clippy::too_many_arguments)]
     pub fn serve<P: PathRouter>(
         mut self,
@@ -113,24 +123,25 @@ impl<D: NetDevice> Network<D> {
         let mut reply = alloc::vec![0u8; DATAGRAM_BYTES];
         let shared = Shared::new(sockets, SLOT_RX_BYTES, SLOT_TX_BYTES, now_us);
         // Declared before the executor so that the HTTPS tasks can borrow it.
-        let tls: Option<TlsServer>;
+        let tls = OnceCell::new();
         let mut executor = Executor::new(&shared.deadlines);
         for slot in shared.add_slots(80, slots) {
             executor.spawn(http_slot(&shared, slot, app));
         }
         executor.run_pass();
         on_listening();
-        // Setting TLS up (key parsing, generator self-checks, the HTTPS
-        // slots' buffers) comes after HTTP listens, so that it does not
-        // delay the first page.
-        tls = start_tls();
-        if let Some(tls) = &tls {
-            for slot in shared.add_slots(443, https_slots) {
-                executor.spawn(https_slot(&shared, slot, app, tls));
-            }
-            executor.spawn(tls_self_test(&shared, app, tls));
-        }
+        let mut start_tls = Some(start_tls);
+        let tls_due_us = now_us() + TLS_SETUP_DELAY_US;
         loop {
+            if now_us() >= tls_due_us {
+                if let Some(server) = start_tls.take().and_then(|start| start()) {
+                    let tls = tls.get_or_init(|| server);
+                    for slot in shared.add_slots(443, https_slots) {
+                        executor.spawn(https_slot(&shared, slot, app, tls));
+                    }
+                    executor.spawn(tls_self_test(&shared, app, tls));
+                }
+            }
             let now = instant(now_us());
             let changed = {
                 let mut sockets = shared.sockets.borrow_mut();
@@ -160,10 +171,8 @@ impl<D: NetDevice> Network<D> {
                 continue;
             }
             let stack_deadline = stack_delay.map(|d| now_us() + d.total_micros());
-            let deadline = match (stack_deadline, shared.deadlines.earliest()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let tls_deadline = start_tls.is_some().then_some(tls_due_us);
+            let deadline = [stack_deadline, shared.deadlines.earliest(), tls_deadline].into_iter().flatten().min();
             sleeper.sleep(deadline, &mut self.device.driver);
             executor.wake_all();
         }
@@ -245,7 +254,7 @@ async fn https_slot<P: PathRouter>(shared: &Shared<'_>, slot: usize, app: &Route
     }
 }
 
-/// The self-test starts this long after HTTP listens: its handshake is one
+/// The self-test starts this long after TLS is set up: its handshake is one
 /// uninterrupted burst of CPU (about 200 ms on qemu-virt-armv7, cold), which
 /// would otherwise hold the first page a phone asks for.
 const SELF_TEST_DELAY_US: u64 = 1_000_000;

@@ -58,7 +58,7 @@ impl embedded_io_async::Error for ConnectionError {
 }
 
 /// Per-slot bookkeeping beside its socket.
-pub struct Slot {
+struct Slot {
     handle: SocketHandle,
     port: u16,
     waiting_since_us: Cell<u64>,
@@ -68,7 +68,7 @@ pub struct Slot {
 
 impl Slot {
     /// True while the slot's connection is being closed for a new client.
-    pub fn evicting(&self) -> bool {
+    fn evicting(&self) -> bool {
         self.evict.get()
     }
 }
