@@ -10,10 +10,5 @@ fn main() {
         Ok("aarch64") => 0x4048_0000,
         _ => return, // host builds (`cargo check --workspace`) link nothing
     };
-    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    std::fs::write(Path::new(&out).join("memory.ld"), format!("UNPACK_ORIGIN = {origin:#x};\n")).expect("writing OUT_DIR");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("link.ld");
-    println!("cargo:rustc-link-search={out}");
-    println!("cargo:rustc-link-arg-bins=-T{}", script.display());
-    println!("cargo:rerun-if-changed={}", script.display());
+    board_link::link_with(&Path::new(env!("CARGO_MANIFEST_DIR")).join("link.ld"), "UNPACK_ORIGIN", origin);
 }

@@ -16,6 +16,8 @@ use crate::sdcard::is_arm64;
 /// Where the unpacker's descriptor is, and its first bytes.
 const DESCRIPTOR_OFFSET: usize = 0x40;
 const MAGIC: &[u8; 8] = b"2048PACK";
+/// The zImage header's magic word, at 0x24.
+pub const ZIMAGE_MAGIC: u32 = 0x016f_2818;
 /// Stack the unpacker keeps just below its link address.
 const UNPACK_STACK_BYTES: u64 = 64 * 1024;
 /// miniz_oxide's best (slowest) level: the image is built once, booted often.
@@ -35,6 +37,10 @@ pub struct Program {
 /// Joins the unpacker and the compressed kernel into one image.
 pub fn pack(kernel: &Program, unpacker: &Program) -> Result<Vec<u8>, String> {
     let descriptor = unpacker.bytes.get(DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + 32).ok_or("the unpacker is too short")?;
+    let zimage = unpacker.bytes.get(0x24..0x28) == Some(&ZIMAGE_MAGIC.to_le_bytes());
+    if !is_arm64(&unpacker.bytes) && !zimage {
+        return Err("the unpacker has neither an arm64 Image nor a zImage header".into());
+    }
     if &descriptor[..8] != MAGIC {
         return Err("the unpacker has no 2048PACK descriptor at 0x40".into());
     }
@@ -86,7 +92,7 @@ mod tests {
         if arm64 {
             bytes[0x38..0x3c].copy_from_slice(b"ARM\x64");
         } else {
-            bytes[0x24..0x28].copy_from_slice(&0x016f_2818u32.to_le_bytes());
+            bytes[0x24..0x28].copy_from_slice(&ZIMAGE_MAGIC.to_le_bytes());
         }
         bytes[DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + 8].copy_from_slice(MAGIC);
         Program { address, bytes, memory_end: address + 0x100 }
@@ -136,6 +142,13 @@ mod tests {
         let mut kernel = kernel();
         kernel.memory_end = 0x4041_0000 - 0x100;
         assert!(pack(&kernel, &unpacker(0x4041_0000, false)).unwrap_err().contains("stack"));
+    }
+
+    #[test]
+    fn an_unpacker_without_a_boot_header_is_refused() {
+        let mut unpacker = unpacker(0x4041_0000, false);
+        unpacker.bytes[0x24] = 0;
+        assert!(pack(&kernel(), &unpacker).unwrap_err().contains("header"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! AArch64 entry: the arm64 `Image` header, EL2 → EL1, stack, FPU, `.bss`.
+//! AArch64 entry: EL2 → EL1, stack, FPU, `.bss`.
 //!
-//! The header lets U-Boot's `booti` and QEMU's `-kernel` both load the raw
-//! image at RAM base + 0x80000 and pass the DTB in x0. Only the boot CPU runs
+//! The image's first stage (`unpack/`, which carries the arm64 `Image` header
+//! boot loaders read) starts the kernel here as U-Boot's `booti` or QEMU's
+//! `-kernel` would: MMU off, DTB in x0, at EL2 or EL1. Only the boot CPU runs
 //! the kernel; the others park.
 
 core::arch::global_asm!(
@@ -9,16 +10,7 @@ core::arch::global_asm!(
     .section .text.head, "ax"
     .global _start
 _start:
-    b       1f                      // code0: jump over the header
-    .word   0                       // code1
-    .quad   0x80000                 // text_offset from the 2 MiB aligned RAM base
-    .quad   __image_size            // bytes the kernel needs, .bss and stacks included
-    .quad   0                       // flags: little endian, near the start of RAM
-    .quad   0, 0, 0                 // reserved
-    .ascii  "ARM\x64"               // magic
-    .word   0                       // no PE header
-
-1:  mov     x19, x0                 // DTB address from the boot loader
+    mov     x19, x0                 // DTB address from the boot loader
     mrs     x1, mpidr_el1
     and     x1, x1, #0xff
     cbnz    x1, 9f

@@ -1,8 +1,9 @@
-//! ARMv7-A entry: the zImage header, Hyp → SVC, stacks, FPU, `.bss`, vectors.
+//! ARMv7-A entry: Hyp → SVC, stacks, FPU, `.bss`, vectors.
 //!
-//! The header makes U-Boot's `bootz` and QEMU's `-kernel` treat the raw image
-//! as a Linux zImage; both enter with the MMU off and the DTB in r2. Only the
-//! boot CPU runs the kernel; the others park.
+//! The image's first stage (`unpack/`, which carries the zImage header boot
+//! loaders read) starts the kernel here as U-Boot's `bootz` or QEMU's
+//! `-kernel` would: MMU off, DTB in r2, in Hyp or SVC mode. Only the boot
+//! CPU runs the kernel; the others park.
 
 core::arch::global_asm!(
     r#"
@@ -14,16 +15,7 @@ core::arch::global_asm!(
     .section .text.head, "ax"
     .global _start
 _start:
-    .rept   8
-    mov     r0, r0
-    .endr
-    b       1f
-    .word   0x016f2818              // zImage magic
-    .word   _start                  // load address
-    .word   __image_end             // end of the file's bytes
-    .word   0x04030201              // little endian
-
-1:  mov     r4, r2                  // DTB address from the boot loader
+    mov     r4, r2                  // DTB address from the boot loader
     mrc     p15, 0, r0, c0, c0, 5   // MPIDR
     ands    r0, r0, #0xff
     bne     9f
