@@ -9,10 +9,10 @@
 //! allocator) for comparison: `KERNEL_FEATURES=talc tools/build.sh BOARD`.
 //! `bench/tls.sh` measures both under TLS load (handshakes/s, `wrk` over
 //! HTTPS at 16 connections, heap high-water); figures in the TLS section of
-//! bench/RESULTS.md. linked_list_allocator stays the default: on 2026-11-23
-//! (2 rounds per board) talc changed handshakes/s by -5.5% (armv7) and +0.1%
-//! (aarch64), HTTPS req/s by +12% and +7% with p99 latency worse on armv7,
-//! and the heap high-water by under 0.1%. First-fit walks a short free list
+//! bench/RESULTS.md. linked_list_allocator stays the default: on 2026-12-01
+//! (2 rounds per board) talc changed handshakes/s by -2.3% (armv7) and +1.5%
+//! (aarch64), HTTPS req/s by +9.7% and -3.8% with p99 latency twice as bad on
+//! armv7, and the heap high-water by under 0.1%. First-fit walks a short free list
 //! here (TLS buffers are few and large), so the O(1) allocator buys nothing
 //! worth a second allocator in the image.
 
