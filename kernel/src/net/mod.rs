@@ -133,7 +133,7 @@ impl<D: NetDevice> Network<D> {
         let mut start_tls = Some(start_tls);
         let tls_due_us = now_us() + TLS_SETUP_DELAY_US;
         loop {
-            if now_us() >= tls_due_us {
+            if start_tls.is_some() && now_us() >= tls_due_us {
                 if let Some(server) = start_tls.take().and_then(|start| start()) {
                     let tls = tls.get_or_init(|| server);
                     for slot in shared.add_slots(443, https_slots) {
