@@ -13,7 +13,7 @@ mod packed;
 mod sdcard;
 
 use packed::Program;
-use sdcard::is_arm64;
+use sdcard::{is_arm64, is_zimage};
 
 use std::process::ExitCode;
 
@@ -132,7 +132,7 @@ fn load_address(kernel: &[u8]) -> Result<u64, String> {
     if is_arm64(kernel) {
         let text_offset = word(0x08).ok_or("truncated Image header")?;
         Ok(0x4000_0000 + u64::from(text_offset))
-    } else if word(0x24) == Some(packed::ZIMAGE_MAGIC) {
+    } else if is_zimage(kernel) {
         Ok(u64::from(word(0x28).ok_or("truncated zImage header")?))
     } else {
         Err("the kernel has neither an arm64 Image nor a zImage header".into())

@@ -11,13 +11,11 @@
 
 use miniz_oxide::inflate::decompress_to_vec_zlib;
 
-use crate::sdcard::is_arm64;
+use crate::sdcard::{is_arm64, is_zimage};
 
 /// Where the unpacker's descriptor is, and its first bytes.
 const DESCRIPTOR_OFFSET: usize = 0x40;
 const MAGIC: &[u8; 8] = b"2048PACK";
-/// The zImage header's magic word, at 0x24.
-pub const ZIMAGE_MAGIC: u32 = 0x016f_2818;
 /// Stack the unpacker keeps just below its link address.
 const UNPACK_STACK_BYTES: u64 = 64 * 1024;
 /// miniz_oxide's best (slowest) level: the image is built once, booted often.
@@ -37,8 +35,7 @@ pub struct Program {
 /// Joins the unpacker and the compressed kernel into one image.
 pub fn pack(kernel: &Program, unpacker: &Program) -> Result<Vec<u8>, String> {
     let descriptor = unpacker.bytes.get(DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + 32).ok_or("the unpacker is too short")?;
-    let zimage = unpacker.bytes.get(0x24..0x28) == Some(&ZIMAGE_MAGIC.to_le_bytes());
-    if !is_arm64(&unpacker.bytes) && !zimage {
+    if !is_arm64(&unpacker.bytes) && !is_zimage(&unpacker.bytes) {
         return Err("the unpacker has neither an arm64 Image nor a zImage header".into());
     }
     if &descriptor[..8] != MAGIC {
@@ -92,7 +89,7 @@ mod tests {
         if arm64 {
             bytes[0x38..0x3c].copy_from_slice(b"ARM\x64");
         } else {
-            bytes[0x24..0x28].copy_from_slice(&ZIMAGE_MAGIC.to_le_bytes());
+            bytes[0x24..0x28].copy_from_slice(&crate::sdcard::ZIMAGE_MAGIC.to_le_bytes());
         }
         bytes[DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + 8].copy_from_slice(MAGIC);
         Program { address, bytes, memory_end: address + 0x100 }

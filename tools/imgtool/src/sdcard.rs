@@ -37,6 +37,14 @@ pub fn is_arm64(kernel: &[u8]) -> bool {
     kernel.get(0x38..0x3c) == Some(b"ARM\x64")
 }
 
+/// The zImage header's magic word, at 0x24.
+pub const ZIMAGE_MAGIC: u32 = 0x016f_2818;
+
+/// True if `kernel` carries the zImage header.
+pub fn is_zimage(kernel: &[u8]) -> bool {
+    kernel.get(0x24..0x28) == Some(&ZIMAGE_MAGIC.to_le_bytes())
+}
+
 /// The U-Boot script that loads the kernel at its link address and starts it
 /// with U-Boot's own device tree.
 pub fn boot_script(card: &Card) -> String {
