@@ -4,6 +4,7 @@ Every test talks to a QEMU guest through user-networking port forwards on
 127.0.0.1, with real clients (curl, wrk, raw sockets for malformed input).
 Waits are conditions with deadlines: the serial log, then the HTTP port.
 """
+import json
 import os
 import re
 import signal
@@ -139,3 +140,28 @@ def wire_up(n):
     ]:
         sh(*cmd)
     return teardown
+
+
+def in_phone(*cmd, check=True, timeout=30, ns="phone2048"):
+    return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
+
+
+def poll(what, condition, timeout=30, interval=0.1):
+    """Calls `condition` until it returns something true; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = condition()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def phone_stats(ns, address="10.42.0.1"):
+    """/stats.json fetched from inside namespace `ns`, or None while the appliance does not answer."""
+    r = in_phone("curl", "-s", "-m", "5", f"http://{address}/stats.json", ns=ns, check=False)
+    try:
+        return json.loads(r.stdout) if r.returncode == 0 else None
+    except ValueError:
+        return None

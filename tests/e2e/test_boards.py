@@ -9,7 +9,6 @@ Bad frames sent into the NIC's TAP device (over the MTU, runts) are dropped
 and counted while the site keeps being served.
 Images come from tools/build.sh BOARD and tools/sdcard.sh orangepi-pc.
 """
-import json
 import os
 import re
 import socket
@@ -18,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, Guest, curl, sh, wire_up
+from conftest import ROOT, Guest, curl, in_phone, phone_stats, poll, sh, wire_up
 
 EMULATED = ["cubieboard", "orangepi-pc"]
 LISTENING = r"listening on http://10\.42\.0\.1:80/"
@@ -183,35 +182,25 @@ def test_frames_over_the_mtu_and_runts_are_dropped_counted_and_serving_goes_on(s
     try:
         for link in (f"tap{n}", f"vhost{n}", f"br{n}"):
             sh("ip", "link", "set", link, "mtu", "4000")
-        ns = ("ip", "netns", "exec", f"phone{n}")
-        sh(*ns, "ip", "link", "set", f"vphone{n}", "mtu", "4000")
-        sh(*ns, "ip", "addr", "add", "10.42.0.2/24", "dev", f"vphone{n}")
+        ns = f"phone{n}"
+        in_phone("ip", "link", "set", f"vphone{n}", "mtu", "4000", ns=ns)
+        in_phone("ip", "addr", "add", "10.42.0.2/24", "dev", f"vphone{n}", ns=ns)
         guest = start(board, "--tap", f"tap{n}")
         guest.wait_for_log(LISTENING)
-
-        def stats():
-            r = sh(*ns, "curl", "-s", "-m", "5", "http://10.42.0.1/stats.json", check=False)
-            return json.loads(r.stdout)["net"] if r.returncode == 0 and r.stdout else None
-
-        deadline = time.monotonic() + 30
-        while (before := stats()) is None:
-            assert time.monotonic() < deadline, f"no /stats.json over the TAP NIC\n{guest.log()}"
-            time.sleep(0.1)
+        before = poll("/stats.json over the TAP NIC", lambda: phone_stats(ns))["net"]
         # One over-long frame at a time, each counted before the next: QEMU's
         # sun4i EMAC model itself discards a frame that does not fit what is
         # left of its 4 KiB receive FIFO, before the driver could see it.
         expected = before["rx_dropped"]
         for size in [1519, 1600, 2047, 3000] * 5:
-            sh(*ns, "python3", "-c", SEND_FRAMES, f"vphone{n}", f"{size}:1")
+            in_phone("python3", "-c", SEND_FRAMES, f"vphone{n}", f"{size}:1", ns=ns)
             expected += 1
-            deadline = time.monotonic() + 10
-            while (after := stats()) is None or after["rx_dropped"] < expected:
-                assert time.monotonic() < deadline, f"{board}: a {size}-byte frame was not counted: {before} -> {after}"
-                time.sleep(0.05)
-        sh(*ns, "python3", "-c", SEND_FRAMES, f"vphone{n}", "20:50", "1600:20")
+            poll(f"{board}: a {size}-byte frame counted in rx_dropped (from {before['rx_dropped']})",
+                 lambda: (phone_stats(ns) or {}).get("net", {}).get("rx_dropped", -1) >= expected, timeout=10, interval=0.05)
+        in_phone("python3", "-c", SEND_FRAMES, f"vphone{n}", "20:50", "1600:20", ns=ns)
         for path in SITE:
             url = "http://10.42.0.1/" + path.relative_to(ROOT / "static").as_posix()
-            r = subprocess.run([*ns, "curl", "-s", "-m", "10", url], capture_output=True)
+            r = subprocess.run(["ip", "netns", "exec", ns, "curl", "-s", "-m", "10", url], capture_output=True)
             assert r.returncode == 0 and r.stdout == path.read_bytes(), f"{board}: {url} after bad frames"
     finally:
         for cmd in teardown:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOARDS, ROOT, curl, sh, wire_up
+from conftest import BOARDS, ROOT, in_phone, phone_stats, poll, sh, wire_up
 
 APPLIANCE = "10.42.0.1"
 UDHCPC_SCRIPT = """#!/bin/sh
@@ -51,22 +51,6 @@ exit 0
 NETNS_ETC = Path("/etc/netns")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
-
-
-def in_phone(*cmd, check=True, timeout=30, ns="phone2048"):
-    return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
-
-
-def poll(what, condition, timeout=30, interval=0.1):
-    """Calls `condition` until it returns something true; fails after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = condition()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 def scripts(tmp):
@@ -198,8 +182,9 @@ def test_malformed_dhcp_and_dns_bursts_are_counted_and_service_goes_on(network):
 
 def stats(n=2048):
     """/stats.json of the appliance, fetched from inside the phone namespace."""
-    r = in_phone("curl", "-s", "-m", "5", f"http://{APPLIANCE}/stats.json", ns=f"phone{n}")
-    return json.loads(r.stdout)
+    got = phone_stats(f"phone{n}")
+    assert got is not None, f"no /stats.json from phone{n}"
+    return got
 
 
 def add_macvlans(n, names, first_mac=0):
