@@ -1,0 +1,3 @@
+//! Behaviour tests of `ap::data`.
+
+use super::super::harness::*;

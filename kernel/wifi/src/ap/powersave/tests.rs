@@ -1,0 +1,3 @@
+//! Behaviour tests of `ap::powersave`.
+
+use super::super::harness::*;
