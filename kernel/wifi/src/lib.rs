@@ -76,7 +76,11 @@ impl Config {
         if !self.country.iter().all(u8::is_ascii_uppercase) {
             return Err(ConfigError::Country);
         }
-        let last = if matches!(&self.country, b"US" | b"CA") { 11 } else { 13 };
+        let last = if matches!(&self.country, b"US" | b"CA") {
+            11
+        } else {
+            13
+        };
         if !(1..=last).contains(&self.channel) {
             return Err(ConfigError::Channel);
         }
@@ -188,22 +192,40 @@ mod tests {
         assert_eq!(bad(|c| c.ssid.clear()), ConfigError::Ssid);
         assert_eq!(bad(|c| c.ssid = "x".repeat(33)), ConfigError::Ssid);
         assert_eq!(bad(|c| c.channel = 14), ConfigError::Channel);
-        assert_eq!(bad(|c| (c.channel, c.country) = (12, *b"US")), ConfigError::Channel);
+        assert_eq!(
+            bad(|c| (c.channel, c.country) = (12, *b"US")),
+            ConfigError::Channel
+        );
         assert_eq!(bad(|c| c.country = *b"de"), ConfigError::Country);
         assert_eq!(bad(|c| c.max_stations = 0), ConfigError::MaxStations);
         assert_eq!(bad(|c| c.dtim_period = 0), ConfigError::DtimPeriod);
-        assert_eq!(bad(|c| c.security = Security::Wpa2 { passphrase: "short".into() }), ConfigError::Passphrase);
-        assert_eq!(bad(|c| c.security = Security::Wpa2 { passphrase: "tab\there!".into() }), ConfigError::Passphrase);
+        assert_eq!(
+            bad(|c| c.security = Security::Wpa2 {
+                passphrase: "short".into()
+            }),
+            ConfigError::Passphrase
+        );
+        assert_eq!(
+            bad(|c| c.security = Security::Wpa2 {
+                passphrase: "tab\there!".into()
+            }),
+            ConfigError::Passphrase
+        );
     }
 
     #[test]
     fn passphrase_never_shows_in_debug_output() {
-        let s = Security::Wpa2 { passphrase: "correct horse".into() };
+        let s = Security::Wpa2 {
+            passphrase: "correct horse".into(),
+        };
         assert_eq!(alloc::format!("{s:?}"), "Wpa2");
     }
 
     #[test]
     fn mac_formats_with_colons() {
-        assert_eq!(alloc::format!("{}", Mac(&[2, 0, 0, 0, 0x1a, 0])), "02:00:00:00:1a:00");
+        assert_eq!(
+            alloc::format!("{}", Mac(&[2, 0, 0, 0, 0x1a, 0])),
+            "02:00:00:00:1a:00"
+        );
     }
 }

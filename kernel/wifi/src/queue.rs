@@ -69,7 +69,12 @@ impl TxQueue {
         if self.frames.len() >= CAPACITY {
             return Err(frame);
         }
-        self.frames.push_back(Queued { frame, retries: 0, sent: false, kind });
+        self.frames.push_back(Queued {
+            frame,
+            retries: 0,
+            sent: false,
+            kind,
+        });
         Ok(())
     }
 
@@ -85,12 +90,15 @@ impl TxQueue {
 
     /// When the frame in flight counts as lost without a status.
     pub fn deadline(&self) -> Option<u64> {
-        self.in_flight.map(|f| f.sent_at.saturating_add(STATUS_TIMEOUT_US))
+        self.in_flight
+            .map(|f| f.sent_at.saturating_add(STATUS_TIMEOUT_US))
     }
 
     /// Whether the frame in flight has waited past its status deadline.
     pub fn status_overdue(&self, now: u64) -> Option<u32> {
-        self.in_flight.filter(|f| now >= f.sent_at.saturating_add(STATUS_TIMEOUT_US)).map(|f| f.token)
+        self.in_flight
+            .filter(|f| now >= f.sent_at.saturating_add(STATUS_TIMEOUT_US))
+            .map(|f| f.token)
     }
 
     /// Hands the head frame to the radio if the station is awake and nothing
@@ -107,17 +115,30 @@ impl TxQueue {
         self.send_head(true, true, token, now, out)
     }
 
-    fn send_head(&mut self, dozing: bool, polled: bool, token: &mut u32, now: u64, out: &mut dyn Outbox) -> bool {
+    fn send_head(
+        &mut self,
+        dozing: bool,
+        polled: bool,
+        token: &mut u32,
+        now: u64,
+        out: &mut dyn Outbox,
+    ) -> bool {
         if self.in_flight.is_some() {
             return false;
         }
         let more = self.frames.len() > 1;
-        let Some(head) = self.frames.front_mut() else { return false };
+        let Some(head) = self.frames.front_mut() else {
+            return false;
+        };
         frame::set_flag(&mut head.frame, flags::RETRY, head.sent);
         head.sent = true;
         frame::set_flag(&mut head.frame, flags::MORE_DATA, dozing && more);
         *token = token.wrapping_add(1);
-        self.in_flight = Some(InFlight { token: *token, sent_at: now, polled });
+        self.in_flight = Some(InFlight {
+            token: *token,
+            sent_at: now,
+            polled,
+        });
         out.transmit(&head.frame, Some(*token));
         true
     }
@@ -125,7 +146,15 @@ impl TxQueue {
     /// Applies the radio's report on the frame in flight. Without hardware
     /// retry, a miss is retransmitted at once, unless the station went to
     /// sleep meanwhile: then the frame waits for it without spending a retry.
-    pub fn status(&mut self, acked: bool, hardware_retry: bool, dozing: bool, token: &mut u32, now: u64, out: &mut dyn Outbox) -> Option<Outcome> {
+    pub fn status(
+        &mut self,
+        acked: bool,
+        hardware_retry: bool,
+        dozing: bool,
+        token: &mut u32,
+        now: u64,
+        out: &mut dyn Outbox,
+    ) -> Option<Outcome> {
         let flight = self.in_flight.take()?;
         if acked {
             return self.frames.pop_front().map(|q| Outcome::Acked(q.kind));
@@ -179,7 +208,10 @@ mod tests {
         assert!(q.pump(false, &mut token, 0, &mut radio));
         assert!(!q.pump(false, &mut token, 0, &mut radio));
         assert_eq!(radio.0.len(), 1);
-        assert_eq!(q.status(true, false, false, &mut token, 0, &mut radio), Some(Outcome::Acked(Kind::Normal)));
+        assert_eq!(
+            q.status(true, false, false, &mut token, 0, &mut radio),
+            Some(Outcome::Acked(Kind::Normal))
+        );
         assert!(q.pump(false, &mut token, 0, &mut radio));
         assert_eq!(radio.0[1].0[2], 2);
         assert_ne!(radio.0[0].1, radio.0[1].1);
@@ -191,9 +223,15 @@ mod tests {
         q.push(frame(1), Kind::Probe).unwrap();
         q.pump(false, &mut token, 0, &mut radio);
         for _ in 0..MAX_RETRIES {
-            assert_eq!(q.status(false, false, false, &mut token, 0, &mut radio), Some(Outcome::Retrying));
+            assert_eq!(
+                q.status(false, false, false, &mut token, 0, &mut radio),
+                Some(Outcome::Retrying)
+            );
         }
-        assert_eq!(q.status(false, false, false, &mut token, 0, &mut radio), Some(Outcome::Exhausted(Kind::Probe)));
+        assert_eq!(
+            q.status(false, false, false, &mut token, 0, &mut radio),
+            Some(Outcome::Exhausted(Kind::Probe))
+        );
         assert_eq!(radio.0.len(), 5);
         assert_eq!(radio.0[0].0[1] & 0x08, 0);
         assert!(radio.0[1..].iter().all(|(f, _)| f[1] & 0x08 == 0x08));
@@ -205,7 +243,10 @@ mod tests {
         let (mut q, mut radio, mut token) = (TxQueue::default(), Radio::default(), 0);
         q.push(frame(1), Kind::Normal).unwrap();
         q.pump(false, &mut token, 0, &mut radio);
-        assert_eq!(q.status(false, true, false, &mut token, 0, &mut radio), Some(Outcome::Exhausted(Kind::Normal)));
+        assert_eq!(
+            q.status(false, true, false, &mut token, 0, &mut radio),
+            Some(Outcome::Exhausted(Kind::Normal))
+        );
     }
 
     #[test]
@@ -214,7 +255,10 @@ mod tests {
         q.push(frame(1), Kind::Normal).unwrap();
         q.push(frame(2), Kind::Normal).unwrap();
         q.pump(false, &mut token, 0, &mut radio);
-        assert_eq!(q.status(false, false, true, &mut token, 0, &mut radio), Some(Outcome::Retrying));
+        assert_eq!(
+            q.status(false, false, true, &mut token, 0, &mut radio),
+            Some(Outcome::Retrying)
+        );
         assert_eq!(radio.0.len(), 1);
         assert!(!q.pump(true, &mut token, 0, &mut radio));
         // PS-Poll: the head goes out with More Data, since another waits.

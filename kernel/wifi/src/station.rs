@@ -86,7 +86,9 @@ impl Station {
     /// Records a received frame's sequence control in `slot` and says whether
     /// it is a retransmission of the last one (Retry bit, same sequence control).
     pub fn is_duplicate(&mut self, slot: usize, retry: bool, seq_ctl: u16) -> bool {
-        let Some(last) = self.rx_seq.get_mut(slot) else { return false };
+        let Some(last) = self.rx_seq.get_mut(slot) else {
+            return false;
+        };
         if retry && *last == Some(seq_ctl) {
             return true;
         }

@@ -53,13 +53,23 @@ impl AccessPoint {
             return;
         }
         match wdata::snap_decap(h.body) {
-            Ok((ethertype, payload)) => self.bridge(&h.addr3, &h.addr2, ethertype, payload, now, out),
+            Ok((ethertype, payload)) => {
+                self.bridge(&h.addr3, &h.addr2, ethertype, payload, now, out)
+            }
             Err(e) => self.counters.parse_error(e),
         }
     }
 
     /// Passes a station's frame (`sa` → `da`) up, over the air, or both.
-    fn bridge(&mut self, da: &MacAddr, sa: &MacAddr, ethertype: u16, payload: &[u8], now: u64, out: &mut dyn Outbox) {
+    fn bridge(
+        &mut self,
+        da: &MacAddr,
+        sa: &MacAddr,
+        ethertype: u16,
+        payload: &[u8],
+        now: u64,
+        out: &mut dyn Outbox,
+    ) {
         let isolated = self.config.client_isolation;
         if is_group(da) {
             out.deliver(&wdata::ethernet(da, sa, ethertype, payload));
@@ -92,14 +102,25 @@ impl AccessPoint {
         if is_group(&e.dst) {
             return self.send_group(&e.dst, &e.src, e.ethertype, e.payload, out);
         }
-        match self.station(&e.dst).filter(|&i| self.ready(&self.stations[i])) {
+        match self
+            .station(&e.dst)
+            .filter(|&i| self.ready(&self.stations[i]))
+        {
             Some(i) => self.send_unicast(i, &e.src, e.ethertype, e.payload, now, out),
             None => self.counters.drops.no_station += 1,
         }
     }
 
     /// A FromDS data frame for station `i` (QoS data, best effort, if it does WMM).
-    fn send_unicast(&mut self, i: usize, sa: &MacAddr, ethertype: u16, payload: &[u8], now: u64, out: &mut dyn Outbox) {
+    fn send_unicast(
+        &mut self,
+        i: usize,
+        sa: &MacAddr,
+        ethertype: u16,
+        payload: &[u8],
+        now: u64,
+        out: &mut dyn Outbox,
+    ) {
         let s = &mut self.stations[i];
         let (mac, seq, qos) = (s.mac, s.next_seq(), s.qos.then_some(0));
         let mut frame = wdata::from_ds_header(&mac, &self.bss.bssid, sa, seq, qos);
@@ -108,7 +129,14 @@ impl AccessPoint {
     }
 
     /// A FromDS group data frame to `da` on behalf of `sa`.
-    fn send_group(&mut self, da: &MacAddr, sa: &MacAddr, ethertype: u16, payload: &[u8], out: &mut dyn Outbox) {
+    fn send_group(
+        &mut self,
+        da: &MacAddr,
+        sa: &MacAddr,
+        ethertype: u16,
+        payload: &[u8],
+        out: &mut dyn Outbox,
+    ) {
         let seq = self.next_seq();
         let mut frame: Vec<u8> = wdata::from_ds_header(da, &self.bss.bssid, sa, seq, None);
         frame.extend_from_slice(&wdata::snap_encap(ethertype, payload));

@@ -35,23 +35,24 @@ impl Outbox for Air {
 impl Air {
     /// Frames sent to `ra` (addr1), skipping beacons.
     pub fn to(&self, ra: &MacAddr) -> Vec<&(Vec<u8>, Option<u32>)> {
-        self.sent.iter().filter(|(f, _)| f.get(4..10) == Some(&ra[..])).collect()
+        self.sent
+            .iter()
+            .filter(|(f, _)| f.get(4..10) == Some(&ra[..]))
+            .collect()
     }
 
     /// The last frame sent to `ra`.
     pub fn last_to(&self, ra: &MacAddr) -> (Vec<u8>, Option<u32>) {
-        self.to(ra).last().map(|f| (*f).clone()).expect("a frame to the station")
+        self.to(ra)
+            .last()
+            .map(|f| (*f).clone())
+            .expect("a frame to the station")
     }
 
     pub fn clear(&mut self) {
         self.sent.clear();
         self.delivered.clear();
         self.cursor = 0;
-    }
-
-    /// The tokens of frames not yet acknowledged or failed, oldest first.
-    pub fn pending(&self) -> Vec<u32> {
-        self.sent[self.cursor..].iter().filter_map(|(_, t)| *t).collect()
     }
 }
 
@@ -63,7 +64,10 @@ impl rand_core::RngCore for Counter {
         self.next_u64() as u32
     }
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
@@ -129,7 +133,14 @@ pub fn assoc(from: &MacAddr) -> Vec<u8> {
 /// A deauthentication (or disassociation) from a station.
 pub fn farewell(from: &MacAddr, deauth: bool) -> Vec<u8> {
     let mut f = Vec::new();
-    header(&mut f, [if deauth { 0xc0 } else { 0xa0 }, 0x00], &BSSID, from, &BSSID, 9);
+    header(
+        &mut f,
+        [if deauth { 0xc0 } else { 0xa0 }, 0x00],
+        &BSSID,
+        from,
+        &BSSID,
+        9,
+    );
     f.extend_from_slice(&[3, 0]);
     f
 }
@@ -192,7 +203,13 @@ pub fn join(ap: &mut AccessPoint, air: &mut Air, n: u8, now: u64) -> u16 {
     ack_all(ap, air, now);
     ap.receive(&assoc(&mac), now, air);
     ack_all(ap, air, now);
-    let (resp, _) = air.to(&mac).into_iter().rev().find(|(f, _)| f[0] == 0x10).expect("an association response").clone();
+    let (resp, _) = air
+        .to(&mac)
+        .into_iter()
+        .rev()
+        .find(|(f, _)| f[0] == 0x10)
+        .expect("an association response")
+        .clone();
     assert_eq!(&resp[26..28], &[0, 0], "association status");
     u16::from_le_bytes([resp[28], resp[29]]) & 0x3fff
 }

@@ -9,7 +9,9 @@ use super::{AccessPoint, AUTH_SLACK};
 use crate::queue::Kind;
 use crate::station::{State, Station, SLOT_MGMT};
 use crate::wire::frame::{flags, mgmt as sub, Header};
-use crate::wire::mgmt::{capability, probe_wants, AddbaRequest, AssocRequest, Authentication, AUTH_OPEN};
+use crate::wire::mgmt::{
+    capability, probe_wants, AddbaRequest, AssocRequest, Authentication, AUTH_OPEN,
+};
 use crate::wire::{ie, is_group, mgmt as wmgmt, MacAddr, ReasonCode, StatusCode, BROADCAST};
 use crate::{Mac, Outbox, Security};
 use log::debug;
@@ -53,9 +55,13 @@ impl AccessPoint {
         }
         match subtype {
             sub::AUTH => self.authentication(&h, known, now, out),
-            sub::ASSOC_REQ | sub::REASSOC_REQ => self.association(&h, known, subtype == sub::REASSOC_REQ, now, out),
+            sub::ASSOC_REQ | sub::REASSOC_REQ => {
+                self.association(&h, known, subtype == sub::REASSOC_REQ, now, out)
+            }
             sub::DEAUTH | sub::DISASSOC => self.farewell(&h, known, subtype == sub::DEAUTH),
-            sub::ACTION | sub::ACTION_NO_ACK => self.action(&h, known, subtype == sub::ACTION, now, out),
+            sub::ACTION | sub::ACTION_NO_ACK => {
+                self.action(&h, known, subtype == sub::ACTION, now, out)
+            }
             _ => self.counters.drops.not_for_us += 1,
         }
     }
@@ -76,18 +82,31 @@ impl AccessPoint {
         }
     }
 
-    fn authentication(&mut self, h: &Header<'_>, known: Option<usize>, now: u64, out: &mut dyn Outbox) {
+    fn authentication(
+        &mut self,
+        h: &Header<'_>,
+        known: Option<usize>,
+        now: u64,
+        out: &mut dyn Outbox,
+    ) {
         let auth = match Authentication::parse(h.body) {
             Ok(a) => a,
             Err(e) => return self.counters.parse_error(e),
         };
         let refuse = |ap: &mut Self, status: StatusCode, out: &mut dyn Outbox| {
             let seq = ap.next_seq();
-            out.transmit(&ap.bss.authentication(&h.addr2, seq, auth.algorithm, status), None);
+            out.transmit(
+                &ap.bss.authentication(&h.addr2, seq, auth.algorithm, status),
+                None,
+            );
         };
         if auth.algorithm != AUTH_OPEN {
             self.counters.drops.unknown_algorithm += 1;
-            debug!("wifi: {} asked for authentication algorithm {}", Mac(&h.addr2), auth.algorithm);
+            debug!(
+                "wifi: {} asked for authentication algorithm {}",
+                Mac(&h.addr2),
+                auth.algorithm
+            );
             return refuse(self, StatusCode::UNSUPPORTED_AUTH_ALGORITHM, out);
         }
         if auth.transaction != 1 {
@@ -108,7 +127,9 @@ impl AccessPoint {
                 None => return refuse(self, StatusCode::AP_FULL, out),
             },
         };
-        let body = self.bss.authentication(&h.addr2, 0, AUTH_OPEN, StatusCode::SUCCESS);
+        let body = self
+            .bss
+            .authentication(&h.addr2, 0, AUTH_OPEN, StatusCode::SUCCESS);
         self.send_management(i, sub::AUTH, &body[24..], now, out);
     }
 
@@ -132,7 +153,14 @@ impl AccessPoint {
         self.count_stations();
     }
 
-    fn association(&mut self, h: &Header<'_>, known: Option<usize>, reassoc: bool, now: u64, out: &mut dyn Outbox) {
+    fn association(
+        &mut self,
+        h: &Header<'_>,
+        known: Option<usize>,
+        reassoc: bool,
+        now: u64,
+        out: &mut dyn Outbox,
+    ) {
         let Some(i) = known else {
             self.counters.drops.not_authenticated += 1;
             return self.deauth_unqueued(&h.addr2, ReasonCode::CLASS2_FROM_UNAUTHENTICATED, out);
@@ -145,12 +173,26 @@ impl AccessPoint {
         let mac = self.stations[i].mac;
         if status != StatusCode::SUCCESS {
             self.counters.drops.assoc_refused += 1;
-            debug!("wifi: {} association refused, status {}", Mac(&mac), status.0);
+            debug!(
+                "wifi: {} association refused, status {}",
+                Mac(&mac),
+                status.0
+            );
             if self.stations[i].associated() {
                 self.reset_to_authenticated(i, "reassociation refused");
             }
             let body = self.bss.assoc_response(&mac, 0, reassoc, status, 0, false);
-            return self.send_management(i, if reassoc { sub::REASSOC_RESP } else { sub::ASSOC_RESP }, &body[24..], now, out);
+            return self.send_management(
+                i,
+                if reassoc {
+                    sub::REASSOC_RESP
+                } else {
+                    sub::ASSOC_RESP
+                },
+                &body[24..],
+                now,
+                out,
+            );
         }
         let aid = match self.stations[i].aid() {
             Some(aid) => aid,
@@ -162,8 +204,20 @@ impl AccessPoint {
         s.listen_interval = req.listen_interval;
         debug!("wifi: {} associated, AID {aid}", Mac(&mac));
         self.count_stations();
-        let body = self.bss.assoc_response(&mac, 0, reassoc, status, aid, req.wmm());
-        self.send_management(i, if reassoc { sub::REASSOC_RESP } else { sub::ASSOC_RESP }, &body[24..], now, out);
+        let body = self
+            .bss
+            .assoc_response(&mac, 0, reassoc, status, aid, req.wmm());
+        self.send_management(
+            i,
+            if reassoc {
+                sub::REASSOC_RESP
+            } else {
+                sub::ASSOC_RESP
+            },
+            &body[24..],
+            now,
+            out,
+        );
         self.associated(i, now, out);
     }
 
@@ -175,11 +229,16 @@ impl AccessPoint {
         if req.capability & capability::IBSS != 0 || req.capability & capability::ESS == 0 {
             return StatusCode::CAPABILITIES_UNSUPPORTED;
         }
-        if !BASIC_RATES.iter().all(|b| ie::rates(req.elements).any(|r| r == *b)) {
+        if !BASIC_RATES
+            .iter()
+            .all(|b| ie::rates(req.elements).any(|r| r == *b))
+        {
             return StatusCode::BASIC_RATES_MISMATCH;
         }
         if let Security::Wpa2 { .. } = self.config.security {
-            let Some(rsn) = req.elements.find(ie::id::RSN) else { return StatusCode::INVALID_ELEMENT };
+            let Some(rsn) = req.elements.find(ie::id::RSN) else {
+                return StatusCode::INVALID_ELEMENT;
+            };
             if let Err(status) = ie::check_station_rsn(rsn.data) {
                 return status;
             }
@@ -192,7 +251,8 @@ impl AccessPoint {
 
     /// The lowest AID no station holds, within the station limit.
     fn free_aid(&self) -> Option<u16> {
-        (1..=self.config.max_stations as u16).find(|aid| !self.stations.iter().any(|s| s.aid() == Some(*aid)))
+        (1..=self.config.max_stations as u16)
+            .find(|aid| !self.stations.iter().any(|s| s.aid() == Some(*aid)))
     }
 
     fn farewell(&mut self, h: &Header<'_>, known: Option<usize>, deauth: bool) {
@@ -211,7 +271,14 @@ impl AccessPoint {
         }
     }
 
-    fn action(&mut self, h: &Header<'_>, known: Option<usize>, wants_ack: bool, now: u64, out: &mut dyn Outbox) {
+    fn action(
+        &mut self,
+        h: &Header<'_>,
+        known: Option<usize>,
+        wants_ack: bool,
+        now: u64,
+        out: &mut dyn Outbox,
+    ) {
         let Some(i) = known.filter(|&i| self.stations[i].associated()) else {
             self.counters.drops.not_associated += 1;
             return self.class3_from_stranger(&h.addr2, known, out);
@@ -228,7 +295,12 @@ impl AccessPoint {
 
     /// A class-3 frame from a station not associated: deauthenticate it
     /// (reason 7) and forget it, as §11.3.3 asks.
-    pub(super) fn class3_from_stranger(&mut self, mac: &MacAddr, known: Option<usize>, out: &mut dyn Outbox) {
+    pub(super) fn class3_from_stranger(
+        &mut self,
+        mac: &MacAddr,
+        known: Option<usize>,
+        out: &mut dyn Outbox,
+    ) {
         if let Some(i) = known {
             self.remove(i, None, "not associated", out);
         }

@@ -6,10 +6,10 @@
 //! are handled in `mgmt`, data in `data`, power save in `powersave`.
 
 mod data;
-mod mgmt;
-mod powersave;
 #[cfg(test)]
 mod harness;
+mod mgmt;
+mod powersave;
 
 use crate::counters::Counters;
 use crate::queue::{Kind, Outcome};
@@ -50,9 +50,19 @@ pub struct AccessPoint {
 impl AccessPoint {
     /// Checks the config and brings the access point up (beaconing starts at
     /// the first `poll`). `rng` seeds the keys and nonces of WPA2.
-    pub fn new(config: Config, bssid: MacAddr, _rng: &mut dyn rand_core::RngCore) -> Result<Self, ConfigError> {
+    pub fn new(
+        config: Config,
+        bssid: MacAddr,
+        _rng: &mut dyn rand_core::RngCore,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let bss = Bss::new(bssid, config.ssid.as_bytes(), config.channel, config.country, None);
+        let bss = Bss::new(
+            bssid,
+            config.ssid.as_bytes(),
+            config.channel,
+            config.country,
+            None,
+        );
         info!(
             "wifi: access point up: SSID \"{}\", channel {} ({} MHz), {}, BSSID {}",
             config.ssid,
@@ -124,7 +134,8 @@ impl AccessPoint {
     /// Whether `mac` is a station the bridge may send to: associated (and, on
     /// a secured network, keyed).
     pub fn is_station(&self, mac: &MacAddr) -> bool {
-        self.station(mac).is_some_and(|i| self.ready(&self.stations[i]))
+        self.station(mac)
+            .is_some_and(|i| self.ready(&self.stations[i]))
     }
 
     /// The counters, for /stats.json.
@@ -189,7 +200,14 @@ impl AccessPoint {
     }
 
     /// A management frame to station `i`, through its queue (so it is retried).
-    fn send_management(&mut self, i: usize, subtype: u8, body: &[u8], now: u64, out: &mut dyn Outbox) {
+    fn send_management(
+        &mut self,
+        i: usize,
+        subtype: u8,
+        body: &[u8],
+        now: u64,
+        out: &mut dyn Outbox,
+    ) {
         let (mac, seq) = (self.stations[i].mac, self.stations[i].next_seq());
         let f = self.bss.management(subtype, &mac, seq, body);
         self.enqueue(i, f, Kind::Normal, now, out);
@@ -204,7 +222,10 @@ impl AccessPoint {
     fn apply_status(&mut self, i: usize, acked: bool, now: u64, out: &mut dyn Outbox) {
         let hw = self.config.hardware_retry;
         let s = &mut self.stations[i];
-        match s.queue.status(acked, hw, s.dozing, &mut self.token, now, out) {
+        match s
+            .queue
+            .status(acked, hw, s.dozing, &mut self.token, now, out)
+        {
             Some(Outcome::Acked(_)) => s.heard(now),
             Some(Outcome::Retrying) | None => {}
             Some(Outcome::Exhausted(Kind::Normal)) => self.counters.drops.retry_exhausted += 1,
@@ -252,7 +273,11 @@ impl AccessPoint {
         self.counters.joins += 1;
         let (mac, aid, qos) = (s.mac, s.aid().unwrap_or(0), s.qos);
         let n = self.stations.iter().filter(|t| t.joined).count();
-        info!("wifi: {} joined (AID {aid}{}), {n} stations", Mac(&mac), if qos { ", WMM" } else { "" });
+        info!(
+            "wifi: {} joined (AID {aid}{}), {n} stations",
+            Mac(&mac),
+            if qos { ", WMM" } else { "" }
+        );
     }
 
     fn count_stations(&mut self) {
@@ -302,8 +327,14 @@ impl AccessPoint {
     fn deadline(&self, now: u64) -> u64 {
         let mut next = self.next_beacon.unwrap_or(now);
         for s in &self.stations {
-            let idle = if s.associated() { self.config.inactivity_timeout_us } else { AUTH_TIMEOUT_US.min(self.config.inactivity_timeout_us) };
-            let timer = s.probe_deadline.unwrap_or(s.last_activity.saturating_add(idle));
+            let idle = if s.associated() {
+                self.config.inactivity_timeout_us
+            } else {
+                AUTH_TIMEOUT_US.min(self.config.inactivity_timeout_us)
+            };
+            let timer = s
+                .probe_deadline
+                .unwrap_or(s.last_activity.saturating_add(idle));
             next = next.min(timer);
             if let Some(d) = s.queue.deadline() {
                 next = next.min(d);
@@ -323,7 +354,12 @@ struct Tally<'a> {
 
 impl<'a> Tally<'a> {
     fn new(out: &'a mut dyn Outbox) -> Self {
-        Tally { out, frames: 0, retries: 0, delivered: 0 }
+        Tally {
+            out,
+            frames: 0,
+            retries: 0,
+            delivered: 0,
+        }
     }
 
     fn add_to(&self, c: &mut Counters) {

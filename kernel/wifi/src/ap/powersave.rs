@@ -6,9 +6,9 @@
 //! its transmit queue (see `queue`), so waking up only restarts the queue.
 
 use super::AccessPoint;
+use crate::queue::Kind;
 use crate::station::State;
 use crate::wire::frame::{ctrl, flags, set_flag, FrameControl, PsPoll};
-use crate::queue::Kind;
 use crate::wire::{data as wdata, ie};
 use crate::{Mac, Outbox};
 use alloc::vec::Vec;
@@ -25,13 +25,23 @@ impl AccessPoint {
             return;
         }
         s.dozing = pm;
-        debug!("wifi: {} {}", Mac(&s.mac), if pm { "dozes" } else { "awake" });
+        debug!(
+            "wifi: {} {}",
+            Mac(&s.mac),
+            if pm { "dozes" } else { "awake" }
+        );
         if !pm {
             s.queue.pump(false, &mut self.token, now, out);
         }
     }
 
-    pub(super) fn receive_control(&mut self, frame: &[u8], fc: FrameControl, now: u64, out: &mut dyn Outbox) {
+    pub(super) fn receive_control(
+        &mut self,
+        frame: &[u8],
+        fc: FrameControl,
+        now: u64,
+        out: &mut dyn Outbox,
+    ) {
         match fc.subtype() {
             ctrl::PS_POLL => {}
             // The radio's own business (the link carries ACKs to the radio driver).
@@ -50,10 +60,14 @@ impl AccessPoint {
             return;
         }
         let known = self.station(&poll.ta);
-        let Some(i) = known.filter(|&i| self.stations[i].state == State::Associated { aid: poll.aid }) else {
+        let Some(i) = known.filter(|&i| self.stations[i].associated()) else {
             self.counters.drops.not_associated += 1;
             return self.class3_from_stranger(&poll.ta, known, out);
         };
+        if self.stations[i].state != (State::Associated { aid: poll.aid }) {
+            self.counters.drops.not_associated += 1;
+            return;
+        }
         let s = &mut self.stations[i];
         s.heard(now);
         // A PS-Poll means "I doze, send one": PM is implicitly 1.
@@ -105,7 +119,11 @@ impl AccessPoint {
     /// A beacon with the TIM for the dozing stations; after a DTIM beacon, the held group frames.
     pub(super) fn beacon(&mut self, now: u64, out: &mut dyn Outbox) {
         let mut bitmap = [0u8; 251];
-        for s in self.stations.iter().filter(|s| s.dozing && !s.queue.is_empty()) {
+        for s in self
+            .stations
+            .iter()
+            .filter(|s| s.dozing && !s.queue.is_empty())
+        {
             if let Some(aid) = s.aid() {
                 if let Some(byte) = bitmap.get_mut(usize::from(aid / 8)) {
                     *byte |= 1 << (aid % 8);
@@ -114,14 +132,23 @@ impl AccessPoint {
         }
         let dtim = self.dtim_count == 0;
         let mut tim = Vec::with_capacity(16);
-        ie::push_tim(&mut tim, self.dtim_count, self.config.dtim_period, dtim && !self.group.is_empty(), &bitmap);
+        ie::push_tim(
+            &mut tim,
+            self.dtim_count,
+            self.config.dtim_period,
+            dtim && !self.group.is_empty(),
+            &bitmap,
+        );
         let seq = self.next_seq();
         out.transmit(&self.bss.beacon(seq, now, &tim), None);
         self.counters.beacons += 1;
         if dtim {
             self.release_group(out);
         }
-        self.dtim_count = self.dtim_count.checked_sub(1).unwrap_or(self.config.dtim_period - 1);
+        self.dtim_count = self
+            .dtim_count
+            .checked_sub(1)
+            .unwrap_or(self.config.dtim_period - 1);
     }
 }
 

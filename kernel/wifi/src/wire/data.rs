@@ -44,7 +44,12 @@ impl<'a> Ethernet<'a> {
         if ethertype < 0x0600 {
             return Err(Error::Unsupported);
         }
-        Ok(Ethernet { dst: frame::read_addr(frame, 0)?, src: frame::read_addr(frame, 6)?, ethertype, payload })
+        Ok(Ethernet {
+            dst: frame::read_addr(frame, 0)?,
+            src: frame::read_addr(frame, 6)?,
+            ethertype,
+            payload,
+        })
     }
 }
 
@@ -72,7 +77,11 @@ pub fn snap_decap(body: &[u8]) -> Result<(u16, &[u8]), Error> {
 pub fn snap_encap(ethertype: u16, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(SNAP_LEN + payload.len());
     // 802.1H: AppleTalk AARP and IPX travel in the bridge tunnel.
-    out.extend_from_slice(if matches!(ethertype, 0x80f3 | 0x8137) { &BRIDGE_TUNNEL } else { &RFC1042 });
+    out.extend_from_slice(if matches!(ethertype, 0x80f3 | 0x8137) {
+        &BRIDGE_TUNNEL
+    } else {
+        &RFC1042
+    });
     out.extend_from_slice(&ethertype.to_be_bytes());
     out.extend_from_slice(payload);
     out
@@ -80,8 +89,18 @@ pub fn snap_encap(ethertype: u16, payload: &[u8]) -> Vec<u8> {
 
 /// A FromDS data header: to `ra` (a station, or a group address), from
 /// `bssid`, on behalf of `sa`. With `qos`, a QoS data header for TID `tid`.
-pub fn from_ds_header(ra: &MacAddr, bssid: &MacAddr, sa: &MacAddr, seq: u16, qos: Option<u8>) -> Vec<u8> {
-    let subtype = if qos.is_some() { sub::QOS_DATA } else { sub::DATA };
+pub fn from_ds_header(
+    ra: &MacAddr,
+    bssid: &MacAddr,
+    sa: &MacAddr,
+    seq: u16,
+    qos: Option<u8>,
+) -> Vec<u8> {
+    let subtype = if qos.is_some() {
+        sub::QOS_DATA
+    } else {
+        sub::DATA
+    };
     let fc = FrameControl::new(FrameType::Data, subtype, flags::FROM_DS);
     let mut out = Vec::with_capacity(frame::HEADER_LEN + 2);
     frame::write_header(&mut out, fc, 0, ra, bssid, sa, seq);
@@ -106,7 +125,8 @@ mod tests {
 
     // An ARP request (payload shortened) as a station's IP stack hands it to mac80211.
     const ARP_ETHERNET: [u8; 18] = [
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x06, 0x00, 0x01, 0x08, 0x00,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x06, 0x00,
+        0x01, 0x08, 0x00,
     ];
 
     #[test]
@@ -122,14 +142,26 @@ mod tests {
     #[test]
     fn ipx_uses_the_bridge_tunnel_oui() {
         assert_eq!(&snap_encap(0x8137, &[])[..6], &BRIDGE_TUNNEL);
-        assert_eq!(snap_decap(&snap_encap(0x8137, &[1])).unwrap(), (0x8137, &[1][..]));
+        assert_eq!(
+            snap_decap(&snap_encap(0x8137, &[1])).unwrap(),
+            (0x8137, &[1][..])
+        );
     }
 
     #[test]
     fn non_snap_bodies_and_short_frames_are_refused() {
-        assert_eq!(snap_decap(&[0xaa, 0xaa, 0x03, 0, 0]).unwrap_err(), Error::Truncated);
-        assert_eq!(snap_decap(&[0xf0, 0xf0, 0x03, 0, 0, 0, 8, 0]).unwrap_err(), Error::Unsupported);
-        assert_eq!(Ethernet::parse(&ARP_ETHERNET[..13]).unwrap_err(), Error::Truncated);
+        assert_eq!(
+            snap_decap(&[0xaa, 0xaa, 0x03, 0, 0]).unwrap_err(),
+            Error::Truncated
+        );
+        assert_eq!(
+            snap_decap(&[0xf0, 0xf0, 0x03, 0, 0, 0, 8, 0]).unwrap_err(),
+            Error::Unsupported
+        );
+        assert_eq!(
+            Ethernet::parse(&ARP_ETHERNET[..13]).unwrap_err(),
+            Error::Truncated
+        );
         let mut len_frame = ARP_ETHERNET;
         len_frame[12..14].copy_from_slice(&[0x00, 0x40]);
         assert_eq!(Ethernet::parse(&len_frame).unwrap_err(), Error::Unsupported);
@@ -142,7 +174,10 @@ mod tests {
         let h = from_ds_header(&[2; 6], &[1; 6], &[3; 6], 17, Some(0));
         assert_eq!(&h[..2], &[0x88, 0x02]);
         let p = Header::parse(&h).unwrap();
-        assert_eq!((p.addr1, p.addr2, p.addr3, p.sequence(), p.tid()), ([2; 6], [1; 6], [3; 6], 17, Some(0)));
+        assert_eq!(
+            (p.addr1, p.addr2, p.addr3, p.sequence(), p.tid()),
+            ([2; 6], [1; 6], [3; 6], 17, Some(0))
+        );
         assert_eq!(&null_data(&[2; 6], &[1; 6], 0)[..2], &[0x48, 0x02]);
     }
 }

@@ -245,15 +245,30 @@ impl PsPoll {
     /// Parses a PS-Poll (16 bytes: FC, AID, BSSID, TA).
     pub fn parse(frame: &[u8]) -> Result<Self, Error> {
         let fc = FrameControl(read_u16(frame, 0)?);
-        if fc.version() != 0 || fc.frame_type() != FrameType::Control || fc.subtype() != ctrl::PS_POLL {
+        if fc.version() != 0
+            || fc.frame_type() != FrameType::Control
+            || fc.subtype() != ctrl::PS_POLL
+        {
             return Err(Error::Unsupported);
         }
-        Ok(PsPoll { aid: read_u16(frame, 2)? & 0x3fff, bssid: read_addr(frame, 4)?, ta: read_addr(frame, 10)? })
+        Ok(PsPoll {
+            aid: read_u16(frame, 2)? & 0x3fff,
+            bssid: read_addr(frame, 4)?,
+            ta: read_addr(frame, 10)?,
+        })
     }
 }
 
 /// Appends a 24-byte header (management or three-address data).
-pub fn write_header(out: &mut alloc::vec::Vec<u8>, fc: FrameControl, duration: u16, a1: &MacAddr, a2: &MacAddr, a3: &MacAddr, seq: u16) {
+pub fn write_header(
+    out: &mut alloc::vec::Vec<u8>,
+    fc: FrameControl,
+    duration: u16,
+    a1: &MacAddr,
+    a2: &MacAddr,
+    a3: &MacAddr,
+    seq: u16,
+) {
     out.extend_from_slice(&fc.0.to_le_bytes());
     out.extend_from_slice(&duration.to_le_bytes());
     out.extend_from_slice(a1);
@@ -284,7 +299,9 @@ pub fn read_u16(buf: &[u8], at: usize) -> Result<u16, Error> {
 
 /// A MAC address at `at`, if the buffer holds it.
 pub fn read_addr(buf: &[u8], at: usize) -> Result<MacAddr, Error> {
-    buf.get(at..at + 6).and_then(|s| s.try_into().ok()).ok_or(Error::Truncated)
+    buf.get(at..at + 6)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(Error::Truncated)
 }
 
 #[cfg(test)]
@@ -355,7 +372,10 @@ mod tests {
         write_header(&mut v, fc, 0, &[1; 6], &[2; 6], &[3; 6], 4095);
         let h = Header::parse(&v).unwrap();
         assert_eq!(h.fc.subtype(), mgmt::DEAUTH);
-        assert_eq!((h.addr1, h.addr2, h.addr3, h.sequence()), ([1; 6], [2; 6], [3; 6], 4095));
+        assert_eq!(
+            (h.addr1, h.addr2, h.addr3, h.sequence()),
+            ([1; 6], [2; 6], [3; 6], 4095)
+        );
         set_flag(&mut v, flags::RETRY, true);
         assert!(Header::parse(&v).unwrap().fc.has(flags::RETRY));
     }

@@ -74,7 +74,9 @@ impl<'a> Elements<'a> {
 
     /// The first vendor element starting with `prefix` (OUI, type, ...).
     pub fn vendor(self, prefix: &[u8]) -> Option<Element<'a>> {
-        Iterator::find(&mut { self }, |e| e.id == id::VENDOR && e.data.starts_with(prefix))
+        Iterator::find(&mut { self }, |e| {
+            e.id == id::VENDOR && e.data.starts_with(prefix)
+        })
     }
 }
 
@@ -87,7 +89,11 @@ impl<'a> Iterator for Elements<'a> {
         let data = tail.get(..len as usize)?;
         let raw = self.rest.get(..2 + len as usize)?;
         self.rest = tail.get(len as usize..)?;
-        Some(Element { id: element_id, data, raw })
+        Some(Element {
+            id: element_id,
+            data,
+            raw,
+        })
     }
 }
 
@@ -119,8 +125,16 @@ pub fn push_head(out: &mut Vec<u8>, ssid: &[u8], channel: u8) {
 /// Appends the country element: one triplet for channels 1..=13 (1..=11 in
 /// North America), 20 dBm, all environments.
 pub fn push_country(out: &mut Vec<u8>, country: [u8; 2]) {
-    let channels = if matches!(&country, b"US" | b"CA") { 11 } else { 13 };
-    push(out, id::COUNTRY, &[country[0], country[1], b' ', 1, channels, 20]);
+    let channels = if matches!(&country, b"US" | b"CA") {
+        11
+    } else {
+        13
+    };
+    push(
+        out,
+        id::COUNTRY,
+        &[country[0], country[1], b' ', 1, channels, 20],
+    );
 }
 
 /// Appends the ERP element: no non-ERP stations, no protection, short preamble.
@@ -161,7 +175,13 @@ pub fn push_wmm_parameters(out: &mut Vec<u8>) {
 /// Appends a TIM: DTIM count and period, the group-traffic bit, and the
 /// partial virtual bitmap of `bitmap` (bit n = AID n has frames buffered),
 /// trimmed to the bytes that have bits set, as §9.4.2.5 describes.
-pub fn push_tim(out: &mut Vec<u8>, dtim_count: u8, dtim_period: u8, group: bool, bitmap: &[u8; 251]) {
+pub fn push_tim(
+    out: &mut Vec<u8>,
+    dtim_count: u8,
+    dtim_period: u8,
+    group: bool,
+    bitmap: &[u8; 251],
+) {
     let first = bitmap.iter().position(|&b| b != 0);
     let last = bitmap.iter().rposition(|&b| b != 0);
     let mut data = Vec::with_capacity(8);
@@ -197,7 +217,9 @@ pub fn check_station_rsn(data: &[u8]) -> Result<(), StatusCode> {
         return Err(StatusCode::UNSUPPORTED_RSN_VERSION);
     }
     // Every field after the version is optional, defaulting to CCMP/CCMP/802.1X.
-    let Some(group) = r.take(4) else { return Err(StatusCode::INVALID_AKMP) };
+    let Some(group) = r.take(4) else {
+        return Err(StatusCode::INVALID_AKMP);
+    };
     if group != SUITE_CCMP {
         return Err(StatusCode::INVALID_GROUP_CIPHER);
     }
@@ -266,13 +288,22 @@ mod tests {
         let ids: Vec<u8> = e.into_iter().map(|e| e.id).collect();
         assert_eq!(ids, [0, 1, 50, 45]);
         assert_eq!(e.find(id::SSID).unwrap().data, b"");
-        assert_eq!(e.find(id::HT_CAPABILITIES).unwrap().raw, &[0x2d, 0x02, 0x2c, 0x01]);
-        assert_eq!(rates(e).collect::<Vec<_>>(), [2, 4, 11, 22, 12, 18, 24, 36, 48, 72, 96, 108]);
+        assert_eq!(
+            e.find(id::HT_CAPABILITIES).unwrap().raw,
+            &[0x2d, 0x02, 0x2c, 0x01]
+        );
+        assert_eq!(
+            rates(e).collect::<Vec<_>>(),
+            [2, 4, 11, 22, 12, 18, 24, 36, 48, 72, 96, 108]
+        );
     }
 
     #[test]
     fn element_length_past_the_end_is_refused() {
-        assert_eq!(Elements::new(&PROBE_ELEMENTS[..21]).unwrap_err(), Error::BadElement);
+        assert_eq!(
+            Elements::new(&PROBE_ELEMENTS[..21]).unwrap_err(),
+            Error::BadElement
+        );
         assert_eq!(Elements::new(&[0x00]).unwrap_err(), Error::BadElement);
         assert_eq!(Elements::new(&[0x00, 0x01]).unwrap_err(), Error::BadElement);
         assert!(Elements::new(&[]).unwrap().next().is_none());
@@ -300,15 +331,18 @@ mod tests {
     fn wmm_parameter_element_is_hostapds_default() {
         let mut v = Vec::new();
         push_wmm_parameters(&mut v);
-        assert_eq!(&v[..10], &[0xdd, 0x18, 0x00, 0x50, 0xf2, 0x02, 0x01, 0x01, 0x00, 0x00]);
+        assert_eq!(
+            &v[..10],
+            &[0xdd, 0x18, 0x00, 0x50, 0xf2, 0x02, 0x01, 0x01, 0x00, 0x00]
+        );
         assert_eq!(v.len(), 26);
     }
 
     // wpa_supplicant's RSN element for a WPA2-PSK network (pmf=0): version 1,
     // group CCMP, pairwise CCMP, AKM PSK, capabilities 0.
     const STATION_RSN: [u8; 20] = [
-        0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, 0x00, 0x0f, 0xac,
-        0x02, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, 0x00,
+        0x0f, 0xac, 0x02, 0x00, 0x00,
     ];
 
     #[test]
@@ -321,20 +355,35 @@ mod tests {
     fn station_rsn_mismatches_get_their_status_codes() {
         let mut tkip_group = STATION_RSN;
         tkip_group[5] = 2;
-        assert_eq!(check_station_rsn(&tkip_group), Err(StatusCode::INVALID_GROUP_CIPHER));
+        assert_eq!(
+            check_station_rsn(&tkip_group),
+            Err(StatusCode::INVALID_GROUP_CIPHER)
+        );
         let mut tkip = STATION_RSN;
         tkip[11] = 2;
-        assert_eq!(check_station_rsn(&tkip), Err(StatusCode::INVALID_PAIRWISE_CIPHER));
+        assert_eq!(
+            check_station_rsn(&tkip),
+            Err(StatusCode::INVALID_PAIRWISE_CIPHER)
+        );
         let mut eap = STATION_RSN;
         eap[17] = 1;
         assert_eq!(check_station_rsn(&eap), Err(StatusCode::INVALID_AKMP));
         let mut v2 = STATION_RSN;
         v2[0] = 2;
-        assert_eq!(check_station_rsn(&v2), Err(StatusCode::UNSUPPORTED_RSN_VERSION));
+        assert_eq!(
+            check_station_rsn(&v2),
+            Err(StatusCode::UNSUPPORTED_RSN_VERSION)
+        );
         let mut mfpr = STATION_RSN;
         mfpr[18] = 0xc0;
-        assert_eq!(check_station_rsn(&mfpr), Err(StatusCode::ROBUST_MGMT_POLICY_VIOLATION));
-        assert_eq!(check_station_rsn(&STATION_RSN[..9]), Err(StatusCode::INVALID_ELEMENT));
+        assert_eq!(
+            check_station_rsn(&mfpr),
+            Err(StatusCode::ROBUST_MGMT_POLICY_VIOLATION)
+        );
+        assert_eq!(
+            check_station_rsn(&STATION_RSN[..9]),
+            Err(StatusCode::INVALID_ELEMENT)
+        );
         assert_eq!(check_station_rsn(&[1]), Err(StatusCode::INVALID_ELEMENT));
     }
 }

@@ -116,11 +116,13 @@ impl AddbaRequest {
     /// Parses an action body (category, action, dialog, parameters, timeout, SSC).
     pub fn parse(body: &[u8]) -> Option<Self> {
         match body {
-            [action::BLOCK_ACK, action::ADDBA_REQUEST, dialog, rest @ ..] if rest.len() >= 6 => Some(AddbaRequest {
-                dialog: *dialog,
-                parameters: frame::read_u16(rest, 0).ok()?,
-                timeout: frame::read_u16(rest, 2).ok()?,
-            }),
+            [action::BLOCK_ACK, action::ADDBA_REQUEST, dialog, rest @ ..] if rest.len() >= 6 => {
+                Some(AddbaRequest {
+                    dialog: *dialog,
+                    parameters: frame::read_u16(rest, 0).ok()?,
+                    timeout: frame::read_u16(rest, 2).ok()?,
+                })
+            }
             _ => None,
         }
     }
@@ -144,7 +146,13 @@ pub struct Bss {
 impl Bss {
     /// Builds the shared elements for an 802.11g+HT20 BSS; `rsn` is the whole
     /// RSN element (ID and length included) when the network is secured.
-    pub fn new(bssid: MacAddr, ssid: &[u8], channel: u8, country: [u8; 2], rsn: Option<&[u8]>) -> Self {
+    pub fn new(
+        bssid: MacAddr,
+        ssid: &[u8],
+        channel: u8,
+        country: [u8; 2],
+        rsn: Option<&[u8]>,
+    ) -> Self {
         let mut head = Vec::new();
         ie::push_head(&mut head, ssid, channel);
         let mut tail = Vec::new();
@@ -157,8 +165,21 @@ impl Bss {
         ie::push_ht_capabilities(&mut tail);
         ie::push_ht_operation(&mut tail, channel);
         ie::push_wmm_parameters(&mut tail);
-        let privacy = if rsn.is_some() { capability::PRIVACY } else { 0 };
-        Bss { bssid, channel, capability: capability::ESS | capability::SHORT_PREAMBLE | capability::SHORT_SLOT | privacy, head, tail }
+        let privacy = if rsn.is_some() {
+            capability::PRIVACY
+        } else {
+            0
+        };
+        Bss {
+            bssid,
+            channel,
+            capability: capability::ESS
+                | capability::SHORT_PREAMBLE
+                | capability::SHORT_SLOT
+                | privacy,
+            head,
+            tail,
+        }
     }
 
     fn fixed(&self, out: &mut Vec<u8>, subtype: u8, da: &MacAddr, seq: u16, timestamp_us: u64) {
@@ -197,7 +218,13 @@ impl Bss {
     }
 
     /// An open-system authentication answer (transaction 2).
-    pub fn authentication(&self, da: &MacAddr, seq: u16, algorithm: u16, status: StatusCode) -> Vec<u8> {
+    pub fn authentication(
+        &self,
+        da: &MacAddr,
+        seq: u16,
+        algorithm: u16,
+        status: StatusCode,
+    ) -> Vec<u8> {
         let mut body = [0u8; 6];
         body[..2].copy_from_slice(&algorithm.to_le_bytes());
         body[2..4].copy_from_slice(&2u16.to_le_bytes());
@@ -207,11 +234,26 @@ impl Bss {
 
     /// A (re)association response; on success it carries the AID and the
     /// rate, HT and (for WMM stations) WMM elements.
-    pub fn assoc_response(&self, da: &MacAddr, seq: u16, reassoc: bool, status: StatusCode, aid: u16, wmm: bool) -> Vec<u8> {
+    pub fn assoc_response(
+        &self,
+        da: &MacAddr,
+        seq: u16,
+        reassoc: bool,
+        status: StatusCode,
+        aid: u16,
+        wmm: bool,
+    ) -> Vec<u8> {
         let mut body = Vec::with_capacity(96);
         body.extend_from_slice(&self.capability.to_le_bytes());
         body.extend_from_slice(&status.0.to_le_bytes());
-        body.extend_from_slice(&(if status == StatusCode::SUCCESS { aid | 0xc000 } else { 0 }).to_le_bytes());
+        body.extend_from_slice(
+            &(if status == StatusCode::SUCCESS {
+                aid | 0xc000
+            } else {
+                0
+            })
+            .to_le_bytes(),
+        );
         ie::push(&mut body, ie::id::RATES, &ie::SUPPORTED_RATES);
         ie::push(&mut body, ie::id::EXTENDED_RATES, &ie::EXTENDED_RATES);
         if status == StatusCode::SUCCESS {
@@ -221,7 +263,11 @@ impl Bss {
                 ie::push_wmm_parameters(&mut body);
             }
         }
-        let subtype = if reassoc { sub::REASSOC_RESP } else { sub::ASSOC_RESP };
+        let subtype = if reassoc {
+            sub::REASSOC_RESP
+        } else {
+            sub::ASSOC_RESP
+        };
         self.management(subtype, da, seq, &body)
     }
 
@@ -246,7 +292,9 @@ impl Bss {
 /// Whether a probe request's SSID asks for us: the wildcard or our SSID.
 pub fn probe_wants(header: &Header<'_>, ssid: &[u8]) -> Result<bool, Error> {
     let elements = Elements::new(header.body)?;
-    let Some(asked) = elements.find(ie::id::SSID) else { return Err(Error::BadElement) };
+    let Some(asked) = elements.find(ie::id::SSID) else {
+        return Err(Error::BadElement);
+    };
     Ok(asked.data.is_empty() || asked.data == ssid)
 }
 
@@ -257,13 +305,15 @@ pub(crate) mod tests {
     /// A probe request as mac80211 sends it while wpa_supplicant scans:
     /// wildcard SSID and BSSID, 11g rates, DS channel 6, HT capabilities.
     pub(crate) const PROBE_REQUEST: [u8; 77] = [
-        0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, //
+        0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x01,
+        0x00, //
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10, 0x00, //
         0x00, 0x00, // SSID: wildcard
         0x01, 0x08, 0x02, 0x04, 0x0b, 0x16, 0x0c, 0x12, 0x18, 0x24, //
         0x32, 0x04, 0x30, 0x48, 0x60, 0x6c, //
         0x03, 0x01, 0x06, //
-        0x2d, 0x1a, 0x2c, 0x01, 0x03, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+        0x2d, 0x1a, 0x2c, 0x01, 0x03, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, //
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
         0x7f, 0x02, 0x00, 0x00,
     ];
@@ -272,17 +322,20 @@ pub(crate) mod tests {
     /// "2048": capabilities ESS|privacy|short preamble|short slot, listen
     /// interval 5, rates, power capability, supported channels, RSN, HT, WMM info.
     pub(crate) const ASSOC_REQUEST: [u8; 121] = [
-        0x00, 0x00, 0x3a, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, //
+        0x00, 0x00, 0x3a, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01,
+        0x00, //
         0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, //
         0x31, 0x04, 0x05, 0x00, // capability, listen interval
         0x00, 0x04, b'2', b'0', b'4', b'8', //
         0x01, 0x08, 0x02, 0x04, 0x0b, 0x16, 0x0c, 0x12, 0x18, 0x24, //
         0x21, 0x02, 0x00, 0x14, // power capability
         0x24, 0x02, 0x01, 0x0d, // supported channels 1-13
-        0x30, 0x14, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, //
+        0x30, 0x14, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01, 0x00, 0x00, 0x0f, 0xac, 0x04, 0x01,
+        0x00, //
         0x00, 0x0f, 0xac, 0x02, 0x00, 0x00, //
         0x32, 0x04, 0x30, 0x48, 0x60, 0x6c, //
-        0x2d, 0x1a, 0x2c, 0x01, 0x03, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+        0x2d, 0x1a, 0x2c, 0x01, 0x03, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, //
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
         0x7f, 0x02, 0x00, 0x00, //
         0xdd, 0x07, 0x00, 0x50, 0xf2, 0x02, 0x00, 0x01, 0x00, // WMM information element
@@ -302,7 +355,10 @@ pub(crate) mod tests {
         let h = Header::parse(&f).unwrap();
         assert_eq!(probe_wants(&h, b"2048"), Ok(false));
         f.truncate(f.len() - 1);
-        assert_eq!(probe_wants(&Header::parse(&f).unwrap(), b"2048"), Err(Error::BadElement));
+        assert_eq!(
+            probe_wants(&Header::parse(&f).unwrap(), b"2048"),
+            Err(Error::BadElement)
+        );
     }
 
     #[test]
@@ -322,8 +378,14 @@ pub(crate) mod tests {
     #[test]
     fn association_request_with_a_broken_element_is_refused() {
         let h = Header::parse(&ASSOC_REQUEST[..ASSOC_REQUEST.len() - 1]).unwrap();
-        assert_eq!(AssocRequest::parse(h.body, false).unwrap_err(), Error::BadElement);
-        assert_eq!(AssocRequest::parse(&[0x31, 0x04, 0x05], false).unwrap_err(), Error::Truncated);
+        assert_eq!(
+            AssocRequest::parse(h.body, false).unwrap_err(),
+            Error::BadElement
+        );
+        assert_eq!(
+            AssocRequest::parse(&[0x31, 0x04, 0x05], false).unwrap_err(),
+            Error::Truncated
+        );
     }
 
     #[test]
@@ -331,9 +393,16 @@ pub(crate) mod tests {
         // mac80211's open-system authentication: algorithm 0, transaction 1, status 0.
         assert_eq!(
             Authentication::parse(&[0, 0, 1, 0, 0, 0]),
-            Ok(Authentication { algorithm: 0, transaction: 1, status: 0 })
+            Ok(Authentication {
+                algorithm: 0,
+                transaction: 1,
+                status: 0
+            })
         );
-        assert_eq!(Authentication::parse(&[0, 0, 1, 0, 0]), Err(Error::Truncated));
+        assert_eq!(
+            Authentication::parse(&[0, 0, 1, 0, 0]),
+            Err(Error::Truncated)
+        );
     }
 
     fn bss() -> Bss {
@@ -352,7 +421,10 @@ pub(crate) mod tests {
         assert_eq!(&b[34..36], &[0x21, 0x04]); // ESS, short preamble, short slot
         let ids: Vec<u8> = Elements::new(&b[36..]).unwrap().map(|e| e.id).collect();
         assert_eq!(ids, [0, 1, 3, 5, 7, 42, 50, 45, 61, 221]);
-        let ds = Elements::new(&b[36..]).unwrap().find(ie::id::DS_PARAMS).unwrap();
+        let ds = Elements::new(&b[36..])
+            .unwrap()
+            .find(ie::id::DS_PARAMS)
+            .unwrap();
         assert_eq!(ds.data, &[6]);
     }
 

@@ -13,7 +13,11 @@ fn last_status(air: &Air, mac: &[u8; 6], at: usize) -> u16 {
 
 /// The reason code of the last deauthentication to `mac`.
 fn deauth_reason(air: &Air, mac: &[u8; 6]) -> Option<u16> {
-    air.to(mac).iter().rev().find(|(f, _)| f[0] == 0xc0).map(|(f, _)| u16::from_le_bytes([f[24], f[25]]))
+    air.to(mac)
+        .iter()
+        .rev()
+        .find(|(f, _)| f[0] == 0xc0)
+        .map(|(f, _)| u16::from_le_bytes([f[24], f[25]]))
 }
 
 #[test]
@@ -46,13 +50,23 @@ fn open_authentication_and_association_give_aid_1_and_a_join() {
     ap.receive(&auth(&sta(1), 0), 0, &mut air);
     let (resp, token) = air.last_to(&sta(1));
     assert_eq!(&resp[24..30], &[0, 0, 2, 0, 0, 0]); // open system, transaction 2, success
-    assert!(token.is_some(), "answers to a known station are retried until acknowledged");
+    assert!(
+        token.is_some(),
+        "answers to a known station are retried until acknowledged"
+    );
     assert!(!ap.is_station(&sta(1)));
     ack_all(&mut ap, &mut air, 0);
     assert_eq!(join(&mut ap, &mut air, 2, 0), 1);
     assert_eq!(join(&mut ap, &mut air, 1, 0), 2);
     assert!(ap.is_station(&sta(1)));
-    assert_eq!((ap.stations(), ap.counters().joins, ap.counters().stations_peak), (2, 2, 2));
+    assert_eq!(
+        (
+            ap.stations(),
+            ap.counters().joins,
+            ap.counters().stations_peak
+        ),
+        (2, 2, 2)
+    );
 }
 
 #[test]
@@ -118,7 +132,11 @@ fn disassociation_frees_the_aid_but_keeps_the_authentication() {
     assert!(!ap.is_station(&sta(1)));
     air.clear();
     ap.receive(&assoc(&sta(1)), 0, &mut air);
-    assert_eq!(last_status(&air, &sta(1), 26), 0, "no new authentication needed");
+    assert_eq!(
+        last_status(&air, &sta(1), 26),
+        0,
+        "no new authentication needed"
+    );
 }
 
 #[test]
