@@ -1,0 +1,10 @@
+//! WPA2-Personal for the access point: the PSK, the 4-way handshake as
+//! authenticator, and CCMP protection of data frames.
+//!
+//! Sans-IO like the rest of the crate: EAPOL frames and 802.11 frames in,
+//! frames out, time passed in. IEEE 802.11-2016 clause 12; the cryptographic
+//! primitives are RustCrypto's.
+
+mod keys;
+
+pub use keys::{PassphraseError, Psk};
