@@ -5,6 +5,8 @@
 //! frames out, time passed in. IEEE 802.11-2016 clause 12; the cryptographic
 //! primitives are RustCrypto's.
 
+mod ccmp;
 mod keys;
 
+pub use ccmp::{CcmpError, GroupKey, PairwiseKey};
 pub use keys::{PassphraseError, Psk};
