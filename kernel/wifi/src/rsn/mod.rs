@@ -6,6 +6,7 @@
 //! primitives are RustCrypto's.
 
 mod ccmp;
+mod eapol;
 mod keys;
 
 pub use ccmp::{CcmpError, GroupKey, PairwiseKey};
