@@ -319,11 +319,7 @@ impl fmt::Debug for GroupKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
-        s.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-    }
+    use crate::rsn::testutil::{hex, SeqRng};
 
     fn key(s: &str) -> [u8; 16] {
         hex(s).try_into().unwrap()
@@ -537,29 +533,9 @@ mod tests {
         assert_eq!(rx.unprotect(&frame).map(|p| p.len()), Ok(24));
     }
 
-    struct Counter(u8);
-    impl RngCore for Counter {
-        fn next_u32(&mut self) -> u32 {
-            rand_core::impls::next_u32_via_fill(self)
-        }
-        fn next_u64(&mut self) -> u64 {
-            rand_core::impls::next_u64_via_fill(self)
-        }
-        fn fill_bytes(&mut self, dest: &mut [u8]) {
-            for b in dest {
-                self.0 = self.0.wrapping_add(1);
-                *b = self.0;
-            }
-        }
-        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-            self.fill_bytes(dest);
-            Ok(())
-        }
-    }
-
     #[test]
     fn group_key_uses_key_id_one_and_counts_its_frames() {
-        let mut gtk = GroupKey::new(&mut Counter(0));
+        let mut gtk = GroupKey::new(&mut SeqRng(0));
         assert_eq!(gtk.gtk(), &core::array::from_fn::<u8, 16, _>(|i| i as u8 + 1));
         let mut header = TO_AP;
         header[1] = 0x02; // from the DS

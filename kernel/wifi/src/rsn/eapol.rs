@@ -31,7 +31,6 @@ pub(crate) mod info {
     pub(crate) const ACK: u16 = 0x0080;
     pub(crate) const MIC: u16 = 0x0100;
     pub(crate) const SECURE: u16 = 0x0200;
-    pub(crate) const ERROR: u16 = 0x0400;
     pub(crate) const REQUEST: u16 = 0x0800;
     pub(crate) const ENCRYPTED: u16 = 0x1000;
 }

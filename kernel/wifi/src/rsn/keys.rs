@@ -128,12 +128,21 @@ pub(crate) fn eapol_mic(kck: &[u8; 16], frame: &[u8]) -> [u8; 16] {
     mic
 }
 
-/// AES key wrap (RFC 3394) of key data under the KEK; `None` unless the data
-/// is a multiple of 8 bytes and at least 16, which the caller's padding ensures.
-pub(crate) fn wrap(kek: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = vec![0u8; data.len() + 8];
-    KekAes128::from(*kek).wrap(data, &mut out).ok()?;
-    Some(out)
+/// Pads key data as 802.11-2016 12.7.2 asks (0xdd, then zeros, to a multiple
+/// of 8 and at least 16 bytes) and wraps it under the KEK (RFC 3394).
+pub(crate) fn wrap(kek: &[u8; 16], data: &[u8]) -> Vec<u8> {
+    let mut padded = data.to_vec();
+    if padded.len() % 8 != 0 || padded.len() < 16 {
+        padded.push(0xdd);
+        while padded.len() % 8 != 0 || padded.len() < 16 {
+            padded.push(0);
+        }
+    }
+    let mut out = vec![0u8; padded.len() + 8];
+    match KekAes128::from(*kek).wrap(&padded, &mut out) {
+        Ok(()) => out,
+        Err(_) => unreachable!("padded to whole semiblocks, at least two, with room for the IV"),
+    }
 }
 
 /// The inverse of [`wrap`]; `None` if the integrity check fails.
@@ -147,11 +156,7 @@ pub(crate) fn unwrap(kek: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
-        s.chunks(2).map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap()).collect()
-    }
+    use crate::rsn::testutil::hex;
 
     #[test]
     fn passphrase_ieee_gives_annex_psk() {
@@ -265,16 +270,23 @@ mod tests {
     fn key_wrap_matches_rfc3394_4_1() {
         let kek: [u8; 16] = core::array::from_fn(|i| i as u8);
         let plain = hex("00112233445566778899aabbccddeeff");
-        let wrapped = wrap(&kek, &plain).unwrap();
+        let wrapped = wrap(&kek, &plain);
         assert_eq!(wrapped, hex("1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5"));
         assert_eq!(unwrap(&kek, &wrapped).unwrap(), plain);
     }
 
     #[test]
-    fn key_wrap_refuses_unpadded_data_and_bad_integrity() {
+    fn key_wrap_pads_short_and_ragged_key_data() {
         let kek = [1u8; 16];
-        assert!(wrap(&kek, &[0u8; 12]).is_none());
-        let mut wrapped = wrap(&kek, &[5u8; 24]).unwrap();
+        assert_eq!(unwrap(&kek, &wrap(&kek, &[7; 46])).unwrap(), [&[7u8; 46][..], &[0xdd, 0]].concat());
+        assert_eq!(unwrap(&kek, &wrap(&kek, &[7; 8])).unwrap(), [&[7u8; 8][..], &[0xdd, 0, 0, 0, 0, 0, 0, 0]].concat());
+        assert_eq!(unwrap(&kek, &wrap(&kek, &[7; 24])).unwrap(), [7u8; 24]);
+    }
+
+    #[test]
+    fn key_unwrap_detects_a_changed_byte() {
+        let kek = [1u8; 16];
+        let mut wrapped = wrap(&kek, &[5u8; 24]);
         wrapped[3] ^= 1;
         assert!(unwrap(&kek, &wrapped).is_none());
     }

@@ -7,7 +7,13 @@
 
 mod ccmp;
 mod eapol;
+mod element;
+mod handshake;
 mod keys;
+#[cfg(test)]
+mod testutil;
 
 pub use ccmp::{CcmpError, GroupKey, PairwiseKey};
+pub use element::{check_station_rsn, rsn_element, RsnError};
+pub use handshake::{Authenticator, HandshakeError, Step, RETRY_US, TRANSMISSIONS};
 pub use keys::{PassphraseError, Psk};
