@@ -3,7 +3,7 @@
 //!
 //! Phones join the appliance's own network; this crate is the access point's
 //! whole MAC-level logic (beacons, probing, authentication, association, power
-//! save, retries, data bridging, WPA2 via the `rsn` module) with no hardware or clock of
+//! save, retries, data bridging, WPA2 via [`rsn`]) with no hardware or clock of
 //! its own, so every behaviour is tested on the host. Wire formats follow IEEE
 //! 802.11-2020; hostapd and Linux mac80211 were read for the same choices.
 #![no_std]
@@ -14,6 +14,7 @@ extern crate alloc;
 pub mod ap;
 pub mod counters;
 mod queue;
+pub mod rsn;
 mod station;
 pub mod wire;
 
