@@ -6,7 +6,30 @@
 //! associated; with WPA2, "keyed" once the 4-way handshake completes).
 
 use crate::queue::TxQueue;
+use crate::rsn::{Authenticator, PairwiseKey};
 use crate::wire::MacAddr;
+use alloc::boxed::Box;
+use core::fmt;
+
+/// Where a station's WPA2 keys stand (always `None` on an open network).
+pub enum Keys {
+    /// No handshake (open network, or not associated).
+    None,
+    /// The 4-way handshake is under way: only EAPOL passes.
+    Handshake(Box<Authenticator>),
+    /// Keyed: its data is CCMP-protected with this key.
+    Keyed(Box<PairwiseKey>),
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Keys::None => "None",
+            Keys::Handshake(_) => "Handshake",
+            Keys::Keyed(_) => "Keyed",
+        })
+    }
+}
 
 /// Where a station is in joining.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +71,8 @@ pub struct Station {
     pub probe_deadline: Option<u64>,
     /// Counted in `joins` (so its leaving is counted in `leaves`).
     pub joined: bool,
+    /// WPA2 handshake or key.
+    pub keys: Keys,
     rx_seq: [Option<u16>; SEQ_SLOTS],
     tx_seq: u16,
 }
@@ -65,6 +90,7 @@ impl Station {
             last_activity: now,
             probe_deadline: None,
             joined: false,
+            keys: Keys::None,
             rx_seq: [None; SEQ_SLOTS],
             tx_seq: 0,
         }
@@ -119,6 +145,7 @@ impl Station {
         self.dozing = false;
         self.probe_deadline = None;
         self.joined = false;
+        self.keys = Keys::None;
         self.queue.clear()
     }
 

@@ -9,11 +9,10 @@
 use super::AccessPoint;
 use crate::queue::Kind;
 use crate::station::SLOT_NON_QOS;
-use crate::wire::data::{self as wdata, Ethernet};
+use crate::wire::data::{self as wdata, Ethernet, ETHERTYPE_EAPOL};
 use crate::wire::frame::{flags, Header};
 use crate::wire::{is_group, MacAddr};
 use crate::Outbox;
-use alloc::vec::Vec;
 
 /// QoS control bit: the body is an A-MSDU (we decline block ack, so never expected).
 const QOS_AMSDU: u16 = 0x0080;
@@ -48,16 +47,38 @@ impl AccessPoint {
         if h.fc.is_null_data() {
             return;
         }
-        if h.qos.is_some_and(|q| q & QOS_AMSDU != 0) || h.fc.has(flags::PROTECTED) {
+        if h.qos.is_some_and(|q| q & QOS_AMSDU != 0) {
             self.counters.drops.unsupported += 1;
             return;
         }
-        match wdata::snap_decap(h.body) {
-            Ok((ethertype, payload)) => {
-                self.bridge(&h.addr3, &h.addr2, ethertype, payload, now, out)
+        let protected = h.fc.has(flags::PROTECTED);
+        let plain;
+        let body = if !protected {
+            h.body
+        } else if self.wpa2.is_none() {
+            self.counters.drops.unsupported += 1;
+            return;
+        } else {
+            match self.unprotect(i, frame) {
+                Some(p) => plain = p,
+                None => return,
             }
-            Err(e) => self.counters.parse_error(e),
+            plain.get(h.len..).unwrap_or_default()
+        };
+        let (ethertype, payload) = match wdata::snap_decap(body) {
+            Ok(x) => x,
+            Err(e) => return self.counters.parse_error(e),
+        };
+        if self.wpa2.is_some() {
+            if ethertype == ETHERTYPE_EAPOL {
+                return self.receive_eapol(i, payload, now, out);
+            }
+            if !protected {
+                self.counters.drops.unauthorized += 1;
+                return;
+            }
         }
+        self.bridge(&h.addr3, &h.addr2, ethertype, payload, now, out);
     }
 
     /// Passes a station's frame (`sa` → `da`) up, over the air, or both.
@@ -123,8 +144,8 @@ impl AccessPoint {
     ) {
         let s = &mut self.stations[i];
         let (mac, seq, qos) = (s.mac, s.next_seq(), s.qos.then_some(0));
-        let mut frame = wdata::from_ds_header(&mac, &self.bss.bssid, sa, seq, qos);
-        frame.extend_from_slice(&wdata::snap_encap(ethertype, payload));
+        let header = wdata::from_ds_header(&mac, &self.bss.bssid, sa, seq, qos);
+        let frame = self.seal_unicast(i, header, &wdata::snap_encap(ethertype, payload));
         self.enqueue(i, frame, Kind::Normal, now, out);
     }
 
@@ -138,14 +159,9 @@ impl AccessPoint {
         out: &mut dyn Outbox,
     ) {
         let seq = self.next_seq();
-        let mut frame: Vec<u8> = wdata::from_ds_header(da, &self.bss.bssid, sa, seq, None);
-        frame.extend_from_slice(&wdata::snap_encap(ethertype, payload));
+        let header = wdata::from_ds_header(da, &self.bss.bssid, sa, seq, None);
+        let frame = self.seal_group(header, &wdata::snap_encap(ethertype, payload));
         self.transmit_group(frame, out);
-    }
-
-    /// Station `i` just associated: on an open network it can use the link now.
-    pub(super) fn associated(&mut self, i: usize, _now: u64, _out: &mut dyn Outbox) {
-        self.join(i);
     }
 }
 

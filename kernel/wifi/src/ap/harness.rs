@@ -147,12 +147,29 @@ pub fn farewell(from: &MacAddr, deauth: bool) -> Vec<u8> {
 
 /// A QoS data frame (TID 0, ToDS) from a station to `da`, with extra FC flag bits.
 pub fn data(from: &MacAddr, da: &MacAddr, seq: u16, extra: u16, payload: &[u8]) -> Vec<u8> {
+    data_typed(from, da, seq, extra, 0x0800, payload)
+}
+
+/// A QoS data frame (TID 0, ToDS) with this ethertype in its LLC/SNAP header.
+pub fn data_typed(
+    from: &MacAddr,
+    da: &MacAddr,
+    seq: u16,
+    extra: u16,
+    ethertype: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut f = qos_header(from, da, seq, extra);
+    f.extend_from_slice(&crate::wire::data::snap_encap(ethertype, payload));
+    f
+}
+
+/// The 26-byte header of a QoS data frame (TID 0, ToDS).
+pub fn qos_header(from: &MacAddr, da: &MacAddr, seq: u16, extra: u16) -> Vec<u8> {
     let fc = (0x0188u16 | extra).to_le_bytes();
     let mut f = Vec::new();
     header(&mut f, fc, &BSSID, from, da, seq);
     f.extend_from_slice(&[0x00, 0x00]);
-    f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00]);
-    f.extend_from_slice(payload);
     f
 }
 

@@ -13,7 +13,7 @@ use crate::wire::mgmt::{
     capability, probe_wants, AddbaRequest, AssocRequest, Authentication, AUTH_OPEN,
 };
 use crate::wire::{ie, is_group, mgmt as wmgmt, MacAddr, ReasonCode, StatusCode, BROADCAST};
-use crate::{Mac, Outbox, Security};
+use crate::{rsn, Mac, Outbox};
 use log::debug;
 
 /// The BSS's basic rates (500 kb/s units): every station must support them.
@@ -218,7 +218,14 @@ impl AccessPoint {
             now,
             out,
         );
-        self.associated(i, now, out);
+        match req
+            .elements
+            .find(ie::id::RSN)
+            .filter(|_| self.wpa2.is_some())
+        {
+            Some(rsn) => self.start_handshake(i, rsn.raw, now, out),
+            None => self.join(i),
+        }
     }
 
     /// What to answer an association request from station `i`.
@@ -235,12 +242,12 @@ impl AccessPoint {
         {
             return StatusCode::BASIC_RATES_MISMATCH;
         }
-        if let Security::Wpa2 { .. } = self.config.security {
+        if self.wpa2.is_some() {
             let Some(rsn) = req.elements.find(ie::id::RSN) else {
                 return StatusCode::INVALID_ELEMENT;
             };
-            if let Err(status) = ie::check_station_rsn(rsn.data) {
-                return status;
+            if let Err(e) = rsn::check_station_rsn(rsn.raw) {
+                return StatusCode(e.status_code());
             }
         }
         if self.stations[i].aid().is_none() && self.free_aid().is_none() {

@@ -10,10 +10,12 @@ mod data;
 mod harness;
 mod mgmt;
 mod powersave;
+mod security;
 
 use crate::counters::Counters;
 use crate::queue::{Kind, Outcome};
-use crate::station::Station;
+use crate::rsn::{self, GroupKey, Psk};
+use crate::station::{Keys, Station};
 use crate::wire::frame::{self, flags, mgmt as sub, FrameType};
 use crate::wire::mgmt::Bss;
 use crate::wire::{data as wdata, MacAddr, ReasonCode};
@@ -21,6 +23,9 @@ use crate::{Config, ConfigError, Mac, Outbox, Security};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use log::{debug, info};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use security::Wpa2;
 
 /// 100 TU in microseconds.
 pub const BEACON_INTERVAL_US: u64 = 102_400;
@@ -45,6 +50,8 @@ pub struct AccessPoint {
     dtim_count: u8,
     /// Group frames held for the next DTIM beacon while a station dozes.
     group: VecDeque<Vec<u8>>,
+    /// Keys of a secured network.
+    wpa2: Option<Wpa2>,
 }
 
 impl AccessPoint {
@@ -53,15 +60,31 @@ impl AccessPoint {
     pub fn new(
         config: Config,
         bssid: MacAddr,
-        _rng: &mut dyn rand_core::RngCore,
+        rng: &mut dyn rand_core::RngCore,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
+        let wpa2 = match &config.security {
+            Security::Open => None,
+            Security::Wpa2 { passphrase } => {
+                let psk = Psk::from_passphrase(passphrase, config.ssid.as_bytes())
+                    .map_err(|_| ConfigError::Passphrase)?;
+                let gtk = GroupKey::new(rng);
+                let mut seed = [0u8; 32];
+                rng.fill_bytes(&mut seed);
+                Some(Wpa2 {
+                    psk,
+                    gtk,
+                    rng: ChaCha20Rng::from_seed(seed),
+                })
+            }
+        };
+        let rsn = wpa2.as_ref().map(|_| rsn::rsn_element());
         let bss = Bss::new(
             bssid,
             config.ssid.as_bytes(),
             config.channel,
             config.country,
-            None,
+            rsn,
         );
         info!(
             "wifi: access point up: SSID \"{}\", channel {} ({} MHz), {}, BSSID {}",
@@ -84,6 +107,7 @@ impl AccessPoint {
             token: 0,
             next_beacon: None,
             group: VecDeque::new(),
+            wpa2,
         })
     }
 
@@ -126,6 +150,7 @@ impl AccessPoint {
             self.next_beacon = Some(following);
         }
         self.release_group_if_all_awake(&mut out);
+        self.run_handshakes(now_us, &mut out);
         self.run_timers(now_us, &mut out);
         out.add_to(&mut self.counters);
         self.deadline(now_us)
@@ -180,7 +205,7 @@ impl AccessPoint {
 
     /// Associated, and keyed when the network is secured.
     fn ready(&self, s: &Station) -> bool {
-        s.associated()
+        s.associated() && (self.wpa2.is_none() || matches!(s.keys, Keys::Keyed(_)))
     }
 
     fn next_seq(&mut self) -> u16 {
@@ -326,6 +351,9 @@ impl AccessPoint {
 
     fn deadline(&self, now: u64) -> u64 {
         let mut next = self.next_beacon.unwrap_or(now);
+        if let Some(d) = self.handshake_deadline() {
+            next = next.min(d);
+        }
         for s in &self.stations {
             let idle = if s.associated() {
                 self.config.inactivity_timeout_us

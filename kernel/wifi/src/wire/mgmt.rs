@@ -371,7 +371,7 @@ pub(crate) mod tests {
         assert!(req.wmm());
         let rsn = req.elements.find(ie::id::RSN).unwrap();
         assert_eq!(rsn.raw.len(), 22);
-        assert_eq!(ie::check_station_rsn(rsn.data), Ok(()));
+        assert_eq!(crate::rsn::check_station_rsn(rsn.raw), Ok(()));
         assert_eq!(ie::rates(req.elements).count(), 12);
     }
 

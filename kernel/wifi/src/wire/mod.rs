@@ -55,18 +55,8 @@ impl StatusCode {
     pub const AP_FULL: Self = StatusCode(17);
     /// The station does not support all basic rates.
     pub const BASIC_RATES_MISMATCH: Self = StatusCode(18);
-    /// Robust management frame policy violation (we do not offer MFP).
-    pub const ROBUST_MGMT_POLICY_VIOLATION: Self = StatusCode(31);
     /// Invalid element (e.g. no RSN element on a WPA2 network).
     pub const INVALID_ELEMENT: Self = StatusCode(40);
-    /// Invalid group cipher.
-    pub const INVALID_GROUP_CIPHER: Self = StatusCode(41);
-    /// Invalid pairwise cipher.
-    pub const INVALID_PAIRWISE_CIPHER: Self = StatusCode(42);
-    /// Invalid AKMP.
-    pub const INVALID_AKMP: Self = StatusCode(43);
-    /// Unsupported RSN element version.
-    pub const UNSUPPORTED_RSN_VERSION: Self = StatusCode(44);
 }
 
 /// A reason code of §9.4.1.7, sent in deauthentication and disassociation.
