@@ -65,9 +65,9 @@ pub struct Drops {
     pub inactive: u64,
     /// Frames still queued for a station that left.
     pub station_gone: u64,
-    /// CCMP MIC failures.
+    /// MIC failures: CCMP, or EAPOL-Key message 2 (a wrong passphrase).
     pub mic: u64,
-    /// CCMP replays (packet number not increasing).
+    /// Replays: CCMP packet number not increasing, or a stale EAPOL-Key replay counter.
     pub replay: u64,
     /// Addressed to another BSS or another SSID.
     pub not_for_us: u64,

@@ -32,6 +32,7 @@ impl AccessPoint {
         );
         if !pm {
             s.queue.pump(false, &mut self.token, now, out);
+            self.release_group_if_all_awake(out);
         }
     }
 
@@ -91,7 +92,8 @@ impl AccessPoint {
 
     /// Sends a group frame now, or holds it for the DTIM beacon while a station dozes.
     pub(super) fn transmit_group(&mut self, frame: Vec<u8>, out: &mut dyn Outbox) {
-        if !self.anyone_dozes() && self.group.is_empty() {
+        if !self.anyone_dozes() {
+            self.release_group(out);
             return out.transmit(&frame, None);
         }
         if self.group.len() >= GROUP_CAPACITY {

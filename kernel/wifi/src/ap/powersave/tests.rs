@@ -204,3 +204,20 @@ fn ps_poll_from_a_stranger_is_answered_with_deauthentication_and_a_wrong_aid_dro
     ap.receive(&ps_poll(&sta(2), aid)[..15], 0, &mut air);
     assert_eq!(ap.counters().drops.truncated, 1);
 }
+
+#[test]
+fn held_group_traffic_goes_out_as_soon_as_the_last_dozer_wakes() {
+    let (mut ap, mut air) = (open_ap(), Air::default());
+    ap.poll(0, &mut air);
+    dozing(&mut ap, &mut air);
+    ap.send(&ethernet(&[0xff; 6], &WIRED, b"g1"), 0, &mut air);
+    assert!(air.to(&[0xff; 6]).is_empty());
+    ap.receive(&null(&sta(1), 4, false), 1, &mut air);
+    ap.send(&ethernet(&[0xff; 6], &WIRED, b"g2"), 2, &mut air);
+    let group: alloc::vec::Vec<u8> = air
+        .to(&[0xff; 6])
+        .iter()
+        .map(|(f, _)| *f.last().unwrap())
+        .collect();
+    assert_eq!(group, b"12", "in order, nothing lost");
+}
