@@ -143,9 +143,9 @@ impl AccessPoint {
         let next = *self.next_beacon.get_or_insert(now_us);
         if now_us >= next {
             self.beacon(now_us, &mut out);
-            let mut following = next + BEACON_INTERVAL_US;
+            let mut following = next.saturating_add(BEACON_INTERVAL_US);
             if following <= now_us {
-                following = now_us + BEACON_INTERVAL_US; // fell behind: skip, do not burst
+                following = now_us.saturating_add(BEACON_INTERVAL_US); // fell behind: skip, do not burst
             }
             self.next_beacon = Some(following);
         }
@@ -342,7 +342,7 @@ impl AccessPoint {
         let s = &mut self.stations[i];
         // A dozing station hears the TIM only every listen interval: give it that long.
         let wait = (u64::from(s.listen_interval) + 2) * BEACON_INTERVAL_US;
-        s.probe_deadline = Some(now + wait.clamp(1_000_000, 10_000_000));
+        s.probe_deadline = Some(now.saturating_add(wait.clamp(1_000_000, 10_000_000)));
         let (mac, seq) = (s.mac, s.next_seq());
         debug!("wifi: {} silent, probing", Mac(&mac));
         let f = wdata::null_data(&mac, &self.bss.bssid, seq);
@@ -368,7 +368,7 @@ impl AccessPoint {
                 next = next.min(d);
             }
         }
-        next.max(now + 1)
+        next.max(now.saturating_add(1))
     }
 }
 

@@ -240,3 +240,50 @@ fn malformed_data_frames_are_dropped_and_counted() {
     let d = &ap.counters().drops;
     assert_eq!((d.truncated, d.unsupported), (2, 3));
 }
+
+#[test]
+fn eight_stations_at_once_each_get_their_own_aid_and_traffic() {
+    let (mut ap, mut air) = (open_ap(), Air::default());
+    let aids: alloc::vec::Vec<u16> = (1..=8).map(|n| join(&mut ap, &mut air, n, 0)).collect();
+    assert_eq!(aids, [1, 2, 3, 4, 5, 6, 7, 8]);
+    for n in 1..=8 {
+        ap.send(&ethernet(&sta(n), &WIRED, &[n]), 0, &mut air);
+        ap.receive(&data(&sta(n), &WIRED, 40, 0, &[n]), 0, &mut air);
+    }
+    ack_all(&mut ap, &mut air, 0);
+    for n in 1..=8 {
+        assert!(air
+            .to(&sta(n))
+            .iter()
+            .any(|(f, _)| f.ends_with(&[0x08, 0x00, n])));
+    }
+    assert_eq!(air.delivered.len(), 8);
+    assert_eq!((ap.stations(), ap.counters().stations_peak), (8, 8));
+}
+
+#[test]
+fn a_lossy_link_loses_nothing_while_retries_last() {
+    // Every second attempt goes unacknowledged: each frame needs one retry.
+    let (mut ap, mut air) = (open_ap(), Air::default());
+    join(&mut ap, &mut air, 1, 0);
+    air.clear();
+    for k in 0..60u8 {
+        ap.send(&ethernet(&sta(1), &WIRED, &[k]), 0, &mut air);
+    }
+    let mut attempt = 0;
+    while report_next(&mut ap, &mut air, attempt % 2 == 1, 0).is_some() {
+        attempt += 1;
+    }
+    let received: alloc::vec::Vec<u8> = air
+        .to(&sta(1))
+        .iter()
+        .filter(|(f, _)| parse(f).fc.has(flags::RETRY))
+        .map(|(f, _)| *f.last().unwrap())
+        .collect();
+    assert_eq!(
+        received,
+        (0..60).collect::<alloc::vec::Vec<u8>>(),
+        "every frame, in order"
+    );
+    assert_eq!(ap.counters().drops.retry_exhausted, 0);
+}
