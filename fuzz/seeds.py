@@ -48,6 +48,38 @@ def client_hello(minimum, maximum):  # the first flight of Python's (OpenSSL's) 
     return outgoing.read()
 
 
+BSSID = bytes([2, 0, 0, 0, 0, 0])
+STA = bytes([2, 0, 0, 0, 1, 0])
+RATES = bytes([1, 8, 0x02, 0x04, 0x0b, 0x16, 0x0c, 0x12, 0x18, 0x24, 50, 4, 0x30, 0x48, 0x60, 0x6c])
+WMM = bytes([0xdd, 7, 0x00, 0x50, 0xf2, 0x02, 0x00, 0x01, 0x00])
+RSN = bytes.fromhex("30140100000fac040100000fac040100000fac020000")
+
+
+def wifi(fc, a1, a2, a3, body, seq=1):  # an 802.11 management/data frame as a Linux station sends it
+    return struct.pack("<HH", fc, 0x013a) + a1 + a2 + a3 + struct.pack("<H", seq << 4) + body
+
+
+def assoc_req(rsn=b""):
+    return wifi(0x0000, BSSID, STA, BSSID, b"\x31\x04\x05\x00" + b"\x00\x042048" + RATES + rsn + WMM, 2)
+
+
+AUTH = wifi(0x00B0, BSSID, STA, BSSID, b"\0\0\1\0\0\0")
+PROBE = wifi(0x0040, b"\xff" * 6, STA, b"\xff" * 6, b"\x00\x00" + RATES + b"\x03\x01\x06")
+SNAP = b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
+DATA = wifi(0x0188, BSSID, STA, b"\x52\x54\x00\x12\x34\x56", b"\x00\x00" + SNAP + b"ping", 3)
+NULL_PS = wifi(0x1148, BSSID, STA, BSSID, b"", 4)
+PS_POLL = struct.pack("<HH", 0x10A4, 0xC001) + BSSID + STA
+ETHER = STA + b"\x52\x54\x00\x12\x34\x56\x08\x00" + b"pong"
+GROUP = b"\xff" * 6 + b"\x52\x54\x00\x12\x34\x56\x08\x06" + b"who-has"
+
+
+def ap_ops(ops, setup=0):  # wifi_station input: setup byte, then [op][dt u16 BE][len u16 BE][bytes]...
+    return bytes([setup]) + b"".join(struct.pack(">BHH", op, dt, len(b)) + b for op, dt, b in ops)
+
+
+JOIN = [(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req()), (2, 1, b"")]
+
+
 SERVER = bytes([54, 4]) + ip("10.42.0.1")
 REQ10 = bytes([50, 4]) + ip("10.42.0.10")
 SEEDS = {
@@ -91,6 +123,17 @@ SEEDS = {
         frame([(0, dhcp(3, options=REQ10)), (200, dhcp(3, ciaddr=ip("10.42.0.10")))]),  # INIT-REBOOT, renew
         frame([(0, dhcp(1, mac=bytes([2, 0, 0, 0, 0, i]))) for i in range(5)], setup=1),  # exhaust 3
         frame([(0, dhcp(3, options=bytes([54, 4]) + ip("10.42.0.99") + REQ10))]),  # another server
+    ],
+    "wifi_frame": [PROBE, AUTH, assoc_req(RSN), DATA, NULL_PS, PS_POLL, ETHER, RSN,
+                   wifi(0x00D0, BSSID, STA, BSSID, bytes([3, 0, 1, 0x02, 0x10, 0, 0, 0x10, 0]))],
+    "wifi_station": [
+        ap_ops([(4, 0, b""), (0, 1, PROBE)]),
+        ap_ops(JOIN + [(0, 5, DATA), (1, 5, ETHER), (3, 5, b""), (3, 5, b""), (2, 5, b""), (1, 1, GROUP)]),
+        ap_ops(JOIN + [(0, 5, NULL_PS), (1, 1, ETHER), (1, 1, GROUP), (4, 1600, b""), (0, 1, PS_POLL),
+                       (2, 1, b""), (4, 1600, b"")]),
+        ap_ops(JOIN + [(4, 40000, b""), (3, 1, b""), (3, 1, b""), (3, 1, b""), (3, 1, b""), (3, 1, b"")]),
+        ap_ops([(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req(RSN)), (2, 1, b""), (4, 20000, b"")], setup=1),
+        ap_ops(JOIN + [(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req())], setup=8),
     ],
 }
 
