@@ -132,7 +132,7 @@ SEEDS = {
         ap_ops(JOIN + [(0, 5, NULL_PS), (1, 1, ETHER), (1, 1, GROUP), (4, 1600, b""), (0, 1, PS_POLL),
                        (2, 1, b""), (4, 1600, b"")]),
         ap_ops(JOIN + [(4, 40000, b""), (3, 1, b""), (3, 1, b""), (3, 1, b""), (3, 1, b""), (3, 1, b"")]),
-        ap_ops([(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req(RSN)), (2, 1, b""), (4, 20000, b"")], setup=1),
+        ap_ops([(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req(RSN)), (2, 1, b""), (4, 20000, b"")], setup=0x11),
         ap_ops(JOIN + [(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req())], setup=8),
     ],
 }

@@ -10,7 +10,7 @@ use crate::queue::Kind;
 use crate::station::{State, Station, SLOT_MGMT};
 use crate::wire::frame::{flags, mgmt as sub, Header};
 use crate::wire::mgmt::{
-    capability, probe_wants, AddbaRequest, AssocRequest, Authentication, AUTH_OPEN,
+    action, capability, probe_wants, AddbaRequest, AssocRequest, Authentication, AUTH_OPEN,
 };
 use crate::wire::{ie, is_group, mgmt as wmgmt, MacAddr, ReasonCode, StatusCode, BROADCAST};
 use crate::{rsn, Mac, Outbox};
@@ -286,7 +286,15 @@ impl AccessPoint {
         now: u64,
         out: &mut dyn Outbox,
     ) {
+        let class1 = matches!(
+            h.body.first(),
+            Some(&(action::PUBLIC | action::SELF_PROTECTED))
+        );
         let Some(i) = known.filter(|&i| self.stations[i].associated()) else {
+            if class1 {
+                self.counters.drops.unsupported += 1;
+                return;
+            }
             self.counters.drops.not_associated += 1;
             return self.class3_from_stranger(&h.addr2, known, out);
         };

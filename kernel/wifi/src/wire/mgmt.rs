@@ -93,6 +93,10 @@ pub fn parse_reason(body: &[u8]) -> Result<ReasonCode, Error> {
 
 /// Action categories the access point answers.
 pub mod action {
+    /// Public: class 1, sent before association (GAS/ANQP queries...).
+    pub const PUBLIC: u8 = 4;
+    /// Self-protected: class 1 too.
+    pub const SELF_PROTECTED: u8 = 15;
     /// Block Ack (ADDBA).
     pub const BLOCK_ACK: u8 = 3;
     /// ADDBA request.

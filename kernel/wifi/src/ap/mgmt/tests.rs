@@ -227,3 +227,18 @@ fn station_that_authenticates_and_never_associates_is_forgotten() {
     ap.receive(&assoc(&sta(1)), 31_000_001, &mut air);
     assert_eq!(deauth_reason(&air, &sta(1)), Some(6));
 }
+
+#[test]
+fn public_action_from_a_stranger_is_dropped_without_deauthentication() {
+    let (mut ap, mut air) = (open_ap(), Air::default());
+    let mut f = alloc::vec![0xd0, 0x00, 0, 0];
+    f.extend_from_slice(&BSSID);
+    f.extend_from_slice(&sta(1));
+    f.extend_from_slice(&BSSID);
+    f.extend_from_slice(&[0x50, 0x00, 4, 10, 1]); // public, GAS initial request
+    ap.receive(&f, 0, &mut air);
+    assert!(air.sent.is_empty());
+    f[24] = 3; // block ack: class 3
+    ap.receive(&f, 0, &mut air);
+    assert_eq!(&air.last_to(&sta(1)).0[24..26], &[7, 0]);
+}
