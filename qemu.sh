@@ -15,11 +15,13 @@
 #   --reboot           let a crash reset reboot the guest (default: QEMU exits)
 #   --sd               orangepi-pc: boot build/BOARD/BOARD.img through U-Boot (tools/sdcard.sh) instead of -kernel
 #   --monitor PATH     QEMU monitor on a unix socket (e.g. 'set_link nic0 off' to pull the cable)
+#   --wifi PORT        virt boards: add the virtual radio, its link on UDP 127.0.0.1:PORT (the phone
+#                      listens on PORT+1; tools/phone.sh --wifi PORT joins it; docs/wifi.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 . tools/boards.sh
 
-board=qemu-virt-armv7; port=8080; tls_port=8443; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=()
+board=qemu-virt-armv7; port=8080; tls_port=8443; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=(); wifi=
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port=$2; shift ;;
@@ -33,7 +35,8 @@ while [ $# -gt 0 ]; do
         --reboot) reboot= ;;
         --sd) sd=1 ;;
         --monitor) monitor=(-monitor "unix:$2,server,nowait"); shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --wifi) wifi=$2; shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
     esac
@@ -72,7 +75,18 @@ if [ -n "$QEMU_NIC" ]; then
 else
     nic=(-netdev "$netdev" -device virtio-net-device,netdev=n0 -device virtio-rng-device)
 fi
+radio=()
+if [ -n "$wifi" ]; then
+    [ -z "$QEMU_NIC" ] || { echo "--wifi needs a virt board: $board has no virtual radio" >&2; exit 2; }
+    case "$wifi" in ''|*[!0-9]*) echo "--wifi takes a UDP port, not '$wifi'" >&2; exit 2 ;; esac
+    [ "$wifi" -ge 1024 ] && [ "$wifi" -le 65534 ] || { echo "--wifi port must be 1024-65534" >&2; exit 2; }
+    # After the NIC on the command line: QEMU gives it the next lower virtio-mmio
+    # slot, which is how the kernel knows it is the radio's link.
+    radio=(-netdev "dgram,id=w0,local.type=inet,local.host=127.0.0.1,local.port=$wifi,remote.type=inet,remote.host=127.0.0.1,remote.port=$((wifi + 1))"
+           -device virtio-net-device,netdev=w0,mac=52:54:00:20:48:01)
+    echo "virtual radio on UDP 127.0.0.1:$wifi (phone: tools/phone.sh --wifi $wifi)" >&2
+fi
 machine=${QEMU_MACHINE/-M virt/-M virt$virt}
 # shellcheck disable=SC2086
 exec "$QEMU" $machine -m "$QEMU_RAM" -nographic $reboot "${gdb[@]}" "${modern[@]}" "${monitor[@]}" \
-    "${boot[@]}" "${nic[@]}"
+    "${boot[@]}" "${nic[@]}" "${radio[@]}"

@@ -8,57 +8,24 @@
 //! leaves. A full backlog drains synchronously (nothing is lost). A crash
 //! switches the console to synchronous output (`go_synchronous`), after
 //! flushing the backlog, so that the report gets out even when the rest of
-//! the kernel is broken. The board names the UART (a PL011 on QEMU `virt`,
+//! the kernel is broken. The chip names the UART (a PL011 on QEMU `virt`,
 //! a 16550-style one on Allwinner SoCs); until then output is dropped.
 
+#![deny(unsafe_code)]
+
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 
-use spin::Mutex;
+use spin::{Mutex, Once};
 
-use crate::drivers::{ns16550, pl011};
+use crate::devices::Uart;
 use crate::time;
 
-static UART_BASE: AtomicUsize = AtomicUsize::new(0);
-/// 0: PL011; otherwise 16550 with register shift `UART_KIND - 1`.
-static UART_KIND: AtomicUsize = AtomicUsize::new(0);
-
-/// Which UART the console writes to.
-#[derive(Clone, Copy, Debug)]
-pub enum Uart {
-    /// ARM PL011 at this address.
-    Pl011(usize),
-    /// 16550-style UART at `base`, registers `1 << reg_shift` bytes apart.
-    Ns16550 {
-        /// Register window.
-        base: usize,
-        /// log2 of the register stride (2 on Allwinner SoCs).
-        reg_shift: u32,
-    },
-}
+static UART: Once<&'static dyn Uart> = Once::new();
 
 /// Points the console at the board's UART.
-pub fn init(uart: Uart) {
-    let (base, kind) = match uart {
-        Uart::Pl011(base) => (base, 0),
-        Uart::Ns16550 { base, reg_shift } => (base, reg_shift as usize + 1),
-    };
-    UART_KIND.store(kind, Ordering::Relaxed);
-    UART_BASE.store(base, Ordering::Relaxed);
-}
-
-fn write_bytes(base: usize, bytes: &[u8]) {
-    match UART_KIND.load(Ordering::Relaxed) {
-        0 => pl011::write_bytes(base, bytes),
-        kind => ns16550::write_bytes(base, (kind - 1) as u32, bytes),
-    }
-}
-
-fn try_write_byte(base: usize, byte: u8) -> bool {
-    match UART_KIND.load(Ordering::Relaxed) {
-        0 => pl011::try_write_byte(base, byte),
-        kind => ns16550::try_write_byte(base, (kind - 1) as u32, byte),
-    }
+pub fn init(uart: &'static dyn Uart) {
+    UART.call_once(|| uart);
 }
 
 /// Bytes the backlog holds: the whole boot log and then some.
@@ -78,9 +45,9 @@ impl Backlog {
     }
 
     /// Hands bytes to the UART while it takes them, at most `max`.
-    fn drain(&mut self, base: usize, max: usize) {
+    fn drain(&mut self, uart: &dyn Uart, max: usize) {
         let mut sent = 0;
-        while self.len > 0 && sent < max && try_write_byte(base, self.bytes[self.start]) {
+        while self.len > 0 && sent < max && uart.try_write_byte(self.bytes[self.start]) {
             self.start = (self.start + 1) % BACKLOG_BYTES;
             self.len -= 1;
             sent += 1;
@@ -88,10 +55,10 @@ impl Backlog {
     }
 
     /// Waits until the UART has taken everything.
-    fn flush(&mut self, base: usize) {
+    fn flush(&mut self, uart: &dyn Uart) {
         while self.len > 0 {
             let (first, second) = (self.start, (self.start + self.len).min(BACKLOG_BYTES));
-            write_bytes(base, &self.bytes[first..second]);
+            uart.write_bytes(&self.bytes[first..second]);
             self.len -= second - first;
             self.start = second % BACKLOG_BYTES;
         }
@@ -105,10 +72,9 @@ static SYNCHRONOUS: AtomicBool = AtomicBool::new(false);
 /// Feeds the UART from the backlog, at most `max` bytes and never waiting;
 /// true if bytes are still waiting (the idle loop then wakes up soon).
 pub fn drain(max: usize) -> bool {
-    let base = UART_BASE.load(Ordering::Relaxed);
     let Some(mut backlog) = BACKLOG.try_lock() else { return true };
-    if base != 0 {
-        backlog.drain(base, max);
+    if let Some(uart) = UART.get() {
+        backlog.drain(*uart, max);
     }
     backlog.len > 0
 }
@@ -118,11 +84,8 @@ pub fn drain(max: usize) -> bool {
 /// abandoned rather than waited for.
 pub fn go_synchronous() {
     SYNCHRONOUS.store(true, Ordering::Relaxed);
-    let base = UART_BASE.load(Ordering::Relaxed);
-    if let Some(mut backlog) = BACKLOG.try_lock() {
-        if base != 0 {
-            backlog.flush(base);
-        }
+    if let (Some(mut backlog), Some(uart)) = (BACKLOG.try_lock(), UART.get()) {
+        backlog.flush(*uart);
     }
 }
 
@@ -131,18 +94,15 @@ pub struct Console;
 
 impl Write for Console {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let base = UART_BASE.load(Ordering::Relaxed);
-        if base == 0 {
-            return Ok(());
-        }
+        let Some(&uart) = UART.get() else { return Ok(()) };
         if SYNCHRONOUS.load(Ordering::Relaxed) {
             for line in s.split_inclusive('\n') {
                 match line.strip_suffix('\n') {
                     Some(text) => {
-                        write_bytes(base, text.as_bytes());
-                        write_bytes(base, b"\r\n");
+                        uart.write_bytes(text.as_bytes());
+                        uart.write_bytes(b"\r\n");
                     }
-                    None => write_bytes(base, line.as_bytes()),
+                    None => uart.write_bytes(line.as_bytes()),
                 }
             }
             return Ok(());
@@ -151,7 +111,7 @@ impl Write for Console {
         for &byte in s.as_bytes() {
             let needed = if byte == b'\n' { 2 } else { 1 };
             if backlog.len + needed > BACKLOG_BYTES {
-                backlog.flush(base);
+                backlog.flush(uart);
             }
             if byte == b'\n' {
                 backlog.push(b'\r');
@@ -166,8 +126,9 @@ struct Logger;
 
 impl log::Log for Logger {
     fn enabled(&self, metadata: &log::Metadata) -> bool {
-        // Borrowed crates narrate their internals at info; keep only their warnings.
-        let ours = metadata.target().starts_with("kernel");
+        // Borrowed crates narrate their internals at info; keep only their
+        // warnings (the access point's crate is ours: its joins and leaves show).
+        let ours = metadata.target().starts_with("kernel") || metadata.target().starts_with("wifi");
         metadata.level() <= log::max_level() && (ours || metadata.level() <= log::Level::Warn)
     }
 

@@ -122,6 +122,7 @@ pub fn parse(blob: &[u8]) -> Option<DeviceTree<'_>> {
 pub use boot::{read, BootInfo};
 
 #[cfg(target_os = "none")]
+#[allow(unsafe_code)]
 mod boot {
     use super::parse;
     use crate::crash::ResetMethod;

@@ -19,7 +19,7 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::services::stats::HeapUsage;
+use crate::counters::HeapUsage;
 
 #[cfg(not(feature = "talc"))]
 mod imp {
@@ -42,11 +42,15 @@ mod imp {
             unsafe { self.0.lock().init(start as *mut u8, size) };
         }
 
+        /// # Safety
+        /// The `GlobalAlloc::alloc` contract: `layout` has a non-zero size.
         pub unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             // SAFETY: forwarded `GlobalAlloc` contract.
             unsafe { self.0.alloc(layout) }
         }
 
+        /// # Safety
+        /// The `GlobalAlloc::dealloc` contract: `ptr` came from `alloc` with this `layout`.
         pub unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
             // SAFETY: forwarded `GlobalAlloc` contract.
             unsafe { self.0.dealloc(ptr, layout) }
@@ -95,6 +99,8 @@ mod imp {
             }
         }
 
+        /// # Safety
+        /// The `GlobalAlloc::alloc` contract: `layout` has a non-zero size.
         pub unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             // SAFETY: forwarded `GlobalAlloc` contract.
             let ptr = unsafe { self.talc.alloc(layout) };
@@ -104,6 +110,8 @@ mod imp {
             ptr
         }
 
+        /// # Safety
+        /// The `GlobalAlloc::dealloc` contract: `ptr` came from `alloc` with this `layout`.
         pub unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
             // SAFETY: forwarded `GlobalAlloc` contract.
             unsafe { self.talc.dealloc(ptr, layout) };

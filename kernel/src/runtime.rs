@@ -1,19 +1,28 @@
 //! Boot sequence and the idle loop: entry → MMU → console → heap → NIC up →
 //! listening, each stage logged with its time since entry.
 
+use alloc::boxed::Box;
+use core::cell::RefCell;
 use core::fmt::Write as _;
-use core::net::Ipv4Addr;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use picoserve::Router;
+use wifi::AccessPoint;
 
 use crate::board::{self, Board};
 use crate::console::{self, Console};
-use crate::net::{DatagramService, Network};
+use crate::counters::HeapUsage;
+use crate::net::bridge::{Bridge, BridgeCounters};
+use crate::net::datagram::DatagramService;
+use crate::net::device::{NetDevice, NicCounters};
+use crate::net::tcp::SlotCounters;
+use crate::net::Network;
 use crate::services::config::{Config, CrashTrigger};
-use crate::services::dhcp::DhcpServer;
-use crate::services::dns::DnsServer;
+use crate::services::dhcp::{DhcpServer, DhcpService};
+use crate::services::dns::{DnsServer, DnsService};
 use crate::services::http::{HttpService, Identity};
-use crate::services::stats::{HeapUsage, Platform, SELF_TEST_PENDING, STATS};
+use crate::services::serve::{self, HttpCounters, Serving, TlsStatus};
+use crate::services::stats::{Platform, Sources, WifiSource};
 use crate::services::tls::{self, TlsServer};
 use crate::{arch, crash, dtb, heap, time};
 
@@ -21,63 +30,21 @@ extern "C" {
     static __kernel_end: u8;
 }
 
-/// Uptime and heap for `/stats.json`, from the real clock and allocator.
+/// Milliseconds from entry to listening, set once when port 80 listens.
+static BOOT_MS: AtomicU32 = AtomicU32::new(0);
+
+/// Uptime, boot time and heap for `/stats.json`, from the real clock and allocator.
 struct KernelPlatform;
 
 impl Platform for KernelPlatform {
     fn uptime_ms(&self) -> u64 {
         time::millis_since_power_on()
     }
+    fn boot_ms(&self) -> u32 {
+        BOOT_MS.load(Ordering::Relaxed)
+    }
     fn heap(&self) -> HeapUsage {
         heap::usage()
-    }
-}
-
-/// The DHCP server on port 67, mirroring its figures into `/stats.json`.
-struct DhcpPort {
-    server: DhcpServer,
-    /// When `leases_active` was last recounted (µs since power-on).
-    counted_at_us: u64,
-}
-
-impl DatagramService for DhcpPort {
-    fn port(&self) -> u16 {
-        67
-    }
-    fn handle(&mut self, request: &[u8], _from: (Ipv4Addr, u16), now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
-        let now_secs = now_us / 1_000_000;
-        let answer = self.server.handle(request, now_secs, reply);
-        let counters = self.server.counters();
-        STATS.dhcp_dropped.set(counters.malformed + counters.foreign);
-        STATS.dhcp_exhausted.set(counters.exhausted);
-        self.counted_at_us = 0;
-        answer.map(|reply| (reply.len, reply.destination, reply.port))
-    }
-
-    fn refresh(&mut self, now_us: u64) {
-        if self.counted_at_us == 0 || now_us >= self.counted_at_us + 1_000_000 {
-            STATS.leases_active.set(self.server.leases_active(now_us / 1_000_000) as u32);
-            self.counted_at_us = now_us.max(1);
-        }
-    }
-}
-
-/// The catch-all DNS server on port 53: every name is the appliance.
-struct DnsPort {
-    server: DnsServer,
-    address: Ipv4Addr,
-}
-
-impl DatagramService for DnsPort {
-    fn port(&self) -> u16 {
-        53
-    }
-    fn handle(&mut self, request: &[u8], from: (Ipv4Addr, u16), _now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
-        let answer = self.server.respond(request, self.address, reply);
-        let counters = self.server.counters();
-        STATS.dns_queries.set(counters.queries);
-        STATS.dns_bad.set(counters.formerr + counters.dropped);
-        answer.map(|len| (len, from.0, from.1))
     }
 }
 
@@ -91,7 +58,6 @@ fn start_tls(entropy: fn(&mut [u8]) -> bool) -> Option<TlsServer> {
     }
     match TlsServer::new() {
         Ok(server) => {
-            STATS.tls_self_test.set(SELF_TEST_PENDING);
             log::info!("TLS 1.3 on port 443, demo CA {}", tls::CA_FINGERPRINT);
             Some(server)
         }
@@ -102,12 +68,94 @@ fn start_tls(entropy: fn(&mut [u8]) -> bool) -> Option<TlsServer> {
     }
 }
 
+/// Randomness for the access point's own generator, read once from the
+/// entropy source (its handshake nonces and group key derive from it).
+struct EntropyRng(fn(&mut [u8]) -> bool);
+
+impl rand_core::RngCore for EntropyRng {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        if !(self.0)(dest) {
+            log::warn!("Wi-Fi: the entropy source failed; the access point's generator is seeded from the clock");
+            let seed = time::ticks().to_le_bytes();
+            dest.iter_mut().zip(seed.iter().cycle()).for_each(|(byte, seed)| *byte ^= seed);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// Brings the access point up on the radio at `bssid`, or says why not
+/// (the wired network goes on either way).
+fn start_access_point(config: &wifi::Config, bssid: [u8; 6], entropy: fn(&mut [u8]) -> bool) -> Option<RefCell<AccessPoint>> {
+    let started = time::micros_since_power_on();
+    match AccessPoint::new(config.clone(), bssid, &mut EntropyRng(entropy)) {
+        Ok(ap) => {
+            let security = match config.security {
+                wifi::Security::Open => "open",
+                wifi::Security::Wpa2 { .. } => "WPA2-PSK (CCMP)",
+            };
+            let b = bssid;
+            log::info!(
+                "Wi-Fi access point up: SSID \"{}\", channel {} ({} MHz), {security}, BSSID {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, up to {} stations (+{} ms to set up)",
+                config.ssid, config.channel, config.frequency_mhz(), b[0], b[1], b[2], b[3], b[4], b[5], config.max_stations,
+                time::Millis(time::micros_since_power_on() - started)
+            );
+            Some(RefCell::new(ap))
+        }
+        Err(error) => {
+            log::error!("Wi-Fi access point off: {error}");
+            None
+        }
+    }
+}
+
+/// Entropy for chips without an RNG device (all the Allwinner ones; see
+/// `tls::jitter` for what their SoCs offer): the timing jitter of memory
+/// walks, measured with the board's clock. It answers the boot seed (two
+/// reads, for the health check) and then at most one read a minute, so
+/// handshakes do not pay for the walks; between reads the generator runs on
+/// its own key. A failure is logged and leaves TLS off.
+fn jitter_entropy(buffer: &mut [u8]) -> bool {
+    const BOOT_READS: u32 = 2;
+    const RESEED_US: u64 = 60_000_000;
+    static READS: AtomicU32 = AtomicU32::new(0);
+    static LAST_US: AtomicU64 = AtomicU64::new(0);
+    let started = time::micros_since_power_on();
+    let reads = READS.load(Ordering::Relaxed);
+    if reads >= BOOT_READS && started.saturating_sub(LAST_US.load(Ordering::Relaxed)) < RESEED_US {
+        return false;
+    }
+    match tls::jitter::gather(time::ticks, buffer) {
+        Ok(report) => {
+            READS.store(reads.saturating_add(1), Ordering::Relaxed);
+            LAST_US.store(started, Ordering::Relaxed);
+            if reads == 0 {
+                let took = time::Millis(time::micros_since_power_on() - started);
+                log::info!("entropy: timer jitter, {} samples, ~{} bits estimated, {took} ms", report.samples, report.bits);
+            }
+            true
+        }
+        Err(error) => {
+            log::warn!("entropy: timer jitter failed: {error}");
+            false
+        }
+    }
+}
+
 /// Boots the kernel on `board`, with the DTB the boot loader passed.
 pub fn start(board: &Board, dtb_address: usize) -> ! {
     board.init_early();
     let entry_us = time::micros_since_power_on();
     arch::enable_mmu(board.ram.0 as u64);
-    console::init(board.uart);
+    console::init(board.chip.uart());
     console::init_logging(log::LevelFilter::Info);
     let crashes = crash::read_crash_record();
     let since_entry = || time::Millis(time::micros_since_power_on() - entry_us);
@@ -131,9 +179,19 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         log::warn!("bootargs: ignored '{}': {}", word.word, word.reason);
     }
 
-    let board::Devices { nic, seed, mut sleeper, entropy } = board::bring_up(board);
-    let now_us = time::micros_since_power_on;
-    let network = Network::new(nic, config.address, config.prefix_len, seed, now_us);
+    let board::Devices { nic, radio, seed, mut sleeper, entropy } = board::bring_up(board);
+    let entropy = entropy.unwrap_or(jitter_entropy);
+    let nic_counters = NicCounters::default();
+    let bridge_counters = BridgeCounters::default();
+    let access_point = radio.as_ref().and_then(|radio| start_access_point(&config.wifi, radio.mac_address(), entropy));
+    let nic: Box<dyn NetDevice + '_> = match (radio, &access_point) {
+        (Some(radio), Some(ap)) => {
+            let frequency = config.wifi.frequency_mhz();
+            Box::new(Bridge::new(nic, radio, ap, frequency, &bridge_counters, time::micros_since_power_on))
+        }
+        _ => nic,
+    };
+    let network = Network::new(nic, &nic_counters, config.address, config.prefix_len, seed, time::micros_since_power_on());
     let mac = network.mac_address();
     log::info!(
         "NIC up: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {}/{} (+{} ms)",
@@ -154,19 +212,31 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         }
     }
 
-    let platform = KernelPlatform;
+    let (http, slots, tls_status) = (HttpCounters::default(), SlotCounters::default(), TlsStatus::default());
+    let dhcp = DhcpService::new(DhcpServer::new(&config));
+    let dns = DnsService::new(DnsServer::new(), config.address);
+    let wifi = access_point.as_ref().map(|ap| WifiSource { ap, bridge: &bridge_counters });
+    let stats = Sources { platform: &KernelPlatform, http: &http, slots: &slots, nic: &nic_counters, dhcp: &dhcp, dns: &dns, tls: &tls_status, wifi };
     let identity = Identity { canonical_name: &config.canonical_name, address: config.address };
-    let app = Router::from_service(HttpService { platform: &platform, identity });
-    let dhcp = DhcpServer::new(&config);
-    STATS.leases_pool.set(dhcp.pool_size() as u32);
-    let mut dhcp = DhcpPort { server: dhcp, counted_at_us: 0 };
-    let mut dns = DnsPort { server: DnsServer::new(), address: config.address };
-    let slots = config.http_slots;
-    let start_tls = || start_tls(entropy);
-    network.serve(&app, slots, config.https_slots, start_tls, &mut [&mut dhcp, &mut dns], now_us, &mut sleeper, || {
+    let app = Router::from_service(HttpService { stats, identity });
+    let serving = Serving {
+        app: &app,
+        http_slots: config.http_slots,
+        https_slots: config.https_slots,
+        start_tls: || start_tls(entropy),
+        tls: &tls_status,
+        http: &http,
+        slots: &slots,
+        now_us: time::micros_since_power_on,
+    };
+    let datagram_services: [&dyn DatagramService; 2] = [&dhcp, &dns];
+    serve::serve(network, serving, &datagram_services, &mut sleeper, || {
         let boot_us = time::micros_since_power_on() - entry_us;
-        STATS.boot_ms.set(((boot_us + 999) / 1000) as u32);
-        log::info!("listening on http://{}:80/ with {slots} slots, DHCP and DNS as {} (+{} ms)", config.address, config.canonical_name, time::Millis(boot_us));
+        BOOT_MS.store(((boot_us + 999) / 1000) as u32, Ordering::Relaxed);
+        log::info!(
+            "listening on http://{}:80/ with {} slots, DHCP and DNS as {} (+{} ms)",
+            config.address, config.http_slots, config.canonical_name, time::Millis(boot_us)
+        );
         // The boot log so far goes out now (what the UART takes without
         // waiting), before TLS is set up: whoever watches the console sees
         // "listening" when it is true.

@@ -9,6 +9,7 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::arch;
+use crate::drivers::mmio::Mmio;
 use crate::drivers::sun4i_timer;
 
 /// Where a board's monotonic time comes from.
@@ -16,38 +17,51 @@ use crate::drivers::sun4i_timer;
 pub enum Clock {
     /// The ARM generic timer (virtual counter), with its own frequency register.
     GenericTimer,
-    /// The Allwinner A10/A20 timer block at this address, at 24 MHz.
-    Sun4iTimer(usize),
+    /// The Allwinner A10/A20 timer block in this window, at 24 MHz.
+    Sun4iTimer(Mmio),
 }
 
-/// The SoC timer's address, or 0 for the generic timer.
+/// The SoC timer block's address, or 0 for the generic timer. A plain word
+/// rather than a lock or `Once`: `init` runs before the MMU, where atomic
+/// read-modify-writes fault.
 static SOC_TIMER: AtomicUsize = AtomicUsize::new(0);
+/// The timer block's length, beside its address.
+static SOC_TIMER_LEN: AtomicUsize = AtomicUsize::new(0);
 
 /// Starts the board's clock. Call before anything asks the time.
 pub fn init(clock: Clock) {
     match clock {
         Clock::GenericTimer => SOC_TIMER.store(0, Ordering::Relaxed),
-        Clock::Sun4iTimer(base) => {
-            sun4i_timer::start_clock(base);
-            SOC_TIMER.store(base, Ordering::Relaxed);
+        Clock::Sun4iTimer(block) => {
+            sun4i_timer::start_clock(block);
+            SOC_TIMER_LEN.store(block.len(), Ordering::Relaxed);
+            SOC_TIMER.store(block.address(), Ordering::Relaxed);
         }
     }
 }
 
+/// The SoC timer block `init` was given, if any.
+fn soc_timer() -> Option<Mmio> {
+    let base = SOC_TIMER.load(Ordering::Relaxed);
+    // SAFETY: `base` and the length are those of a `Mmio` the chip layer
+    // created for the timer block and `init` stored; nothing else writes them.
+    (base != 0).then(|| unsafe { Mmio::new(base, SOC_TIMER_LEN.load(Ordering::Relaxed)) })
+}
+
 /// Microseconds since the counter started.
 pub fn micros_since_power_on() -> u64 {
-    match SOC_TIMER.load(Ordering::Relaxed) {
-        0 => ticks_to_micros(arch::counter()),
-        base => sun4i_timer::ticks(base) / (sun4i_timer::FREQUENCY / 1_000_000),
+    match soc_timer() {
+        None => ticks_to_micros(arch::counter()),
+        Some(block) => sun4i_timer::ticks(block) / (sun4i_timer::FREQUENCY / 1_000_000),
     }
 }
 
 /// The board clock's raw count: the finest time the kernel can read
 /// (the timer-jitter entropy source measures with it).
 pub fn ticks() -> u64 {
-    match SOC_TIMER.load(Ordering::Relaxed) {
-        0 => arch::counter(),
-        base => sun4i_timer::ticks(base),
+    match soc_timer() {
+        None => arch::counter(),
+        Some(block) => sun4i_timer::ticks(block),
     }
 }
 

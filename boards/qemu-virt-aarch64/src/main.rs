@@ -1,20 +1,12 @@
-//! QEMU `virt` with a Cortex-A53 (AArch64): memory map and drivers only.
+//! QEMU `virt` with a Cortex-A53 (AArch64): the `virt` machine's map, 128
+//! MiB of RAM unless the DTB says otherwise.
 
 #![no_std]
 #![no_main]
 
-use kernel::board::{Board, Clock, Interrupts, Nic};
-use kernel::console::Uart;
-use kernel::drivers::virtio::VirtioMmioSlots;
+use kernel::board::Board;
+use kernel::chip::qemu_virt::QemuVirt;
 
-static BOARD: Board = Board {
-    name: "qemu-virt-aarch64",
-    ram: (0x4000_0000, 128 << 20),
-    uart: Uart::Pl011(0x0900_0000),
-    interrupts: Interrupts::Gic { distributor: 0x0800_0000, cpu_interface: 0x0801_0000 },
-    clock: Clock::GenericTimer,
-    nic: Nic::Virtio(VirtioMmioSlots { base: 0x0a00_0000, count: 32, stride: 0x200, first_intid: 48 }),
-    watchdog: None,
-};
+static BOARD: Board = Board { name: "qemu-virt-aarch64", ram: (0x4000_0000, 128 << 20), chip: &QemuVirt };
 
 kernel::entry!(BOARD);

@@ -1,8 +1,13 @@
 //! ARM GICv2 (QEMU `virt`, GIC-400 on Allwinner A20/H3/A64).
 //!
 //! Interrupts stay masked at the CPU: the kernel only uses the GIC so that a
-//! pending interrupt (timer or NIC) ends WFI. After waking it drains the
-//! pending IDs and acknowledges each one here.
+//! pending interrupt (timer or NIC) ends WFI. After waking, the idle loop
+//! takes the pending IDs (`next_pending`) and ends each one here.
+
+#![deny(unsafe_code)]
+
+use super::mmio::Mmio;
+use crate::devices::{InterruptController, Pending};
 
 const GICD_CTLR: usize = 0x000;
 const GICD_ISENABLER: usize = 0x100;
@@ -16,54 +21,38 @@ const SPURIOUS: u32 = 1023;
 
 /// A GICv2 distributor and CPU interface pair.
 pub struct Gic {
-    distributor: usize,
-    cpu_interface: usize,
+    distributor: Mmio,
+    cpu_interface: Mmio,
 }
 
 impl Gic {
-    /// Enables forwarding at the distributor and the CPU interface.
-    pub fn new(distributor: usize, cpu_interface: usize) -> Self {
-        let gic = Self { distributor, cpu_interface };
-        gic.write(gic.distributor + GICD_CTLR, 1);
-        gic.write(gic.cpu_interface + GICC_PMR, 0xff);
-        gic.write(gic.cpu_interface + GICC_CTLR, 1);
-        gic
+    /// Enables forwarding at the distributor (at least 0x1000 bytes) and the
+    /// CPU interface (at least 0x100).
+    pub fn new(distributor: Mmio, cpu_interface: Mmio) -> Self {
+        distributor.write(GICD_CTLR, 1);
+        cpu_interface.write(GICC_PMR, 0xff);
+        cpu_interface.write(GICC_CTLR, 1);
+        Self { distributor, cpu_interface }
     }
+}
 
-    /// Lets `intid` reach CPU 0 (and so wake it from WFI).
-    pub fn enable(&self, intid: u32) {
-        let id = intid as usize;
-        self.write_byte(self.distributor + GICD_IPRIORITYR + id, 0xa0);
-        if intid >= 32 {
-            self.write_byte(self.distributor + GICD_ITARGETSR + id, 1);
+impl InterruptController for Gic {
+    fn enable(&self, irq: u32) {
+        let id = irq as usize;
+        self.distributor.write_byte(GICD_IPRIORITYR + id, 0xa0);
+        if irq >= 32 {
+            self.distributor.write_byte(GICD_ITARGETSR + id, 1);
         }
-        self.write(self.distributor + GICD_ISENABLER + 4 * (id / 32), 1 << (id % 32));
+        self.distributor.write(GICD_ISENABLER + 4 * (id / 32), 1 << (id % 32));
     }
 
-    /// Takes the highest-priority pending interrupt, if any. The caller
-    /// silences its source, then calls `end`.
-    pub fn acknowledge(&self) -> Option<u32> {
-        let iar = self.read(self.cpu_interface + GICC_IAR);
-        ((iar & 0x3ff) != SPURIOUS).then_some(iar)
+    fn next_pending(&self) -> Option<Pending> {
+        let iar = self.cpu_interface.read(GICC_IAR);
+        let irq = iar & 0x3ff;
+        (irq != SPURIOUS).then_some(Pending { irq, token: iar })
     }
 
-    /// Ends an interrupt taken with `acknowledge`.
-    pub fn end(&self, iar: u32) {
-        self.write(self.cpu_interface + GICC_EOIR, iar);
-    }
-
-    fn read(&self, addr: usize) -> u32 {
-        // SAFETY: GIC registers named by the board, mapped as device memory.
-        unsafe { core::ptr::read_volatile(addr as *const u32) }
-    }
-
-    fn write(&self, addr: usize, value: u32) {
-        // SAFETY: GIC registers named by the board, mapped as device memory.
-        unsafe { core::ptr::write_volatile(addr as *mut u32, value) }
-    }
-
-    fn write_byte(&self, addr: usize, value: u8) {
-        // SAFETY: IPRIORITYR and ITARGETSR are byte-accessible by the GICv2 spec.
-        unsafe { core::ptr::write_volatile(addr as *mut u8, value) }
+    fn end(&self, pending: Pending) {
+        self.cpu_interface.write(GICC_EOIR, pending.token);
     }
 }

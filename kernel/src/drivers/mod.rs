@@ -1,13 +1,14 @@
-//! Device drivers: one file per device. Registers are touched only here.
+//! Device drivers: one file per device. Registers are touched only here,
+//! through `mmio::Mmio` windows the chip layer hands out.
 //!
-//! A board (see `board`) names which of these it has and where; adding a
-//! SoC means adding its drivers here and a wiring crate under `boards/`.
+//! A driver implements a device-class trait (`devices`, `net::device`); the
+//! chip layer (see `chip`) says which drivers a SoC has and where.
 
 pub mod dma;
+pub mod generic_timer;
 pub mod gic;
 pub mod mii;
 pub mod mmio;
-pub mod nic;
 pub mod ns16550;
 pub mod pl011;
 pub mod sun4i_emac;
@@ -15,4 +16,5 @@ pub mod sun4i_intc;
 pub mod sun4i_timer;
 pub mod sun8i_emac;
 pub mod virtio;
+pub mod virtual_radio;
 pub mod watchdog;

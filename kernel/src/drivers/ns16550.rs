@@ -3,34 +3,53 @@
 //!
 //! U-Boot (or QEMU) leaves the line configured at 115200 8N1, so the kernel
 //! only polls "transmit holding register empty" and writes bytes. Registers
-//! are `reg_shift` apart: 4 bytes on Allwinner, accessed as 32-bit words.
+//! are `1 << reg_shift` bytes apart: 4 bytes on Allwinner, accessed as words.
+
+#![deny(unsafe_code)]
 
 use super::mmio::Mmio;
+use crate::devices::Uart;
 
 const THR: usize = 0;
 const LSR: usize = 5;
 const LSR_THRE: u32 = 1 << 5;
+/// Most polls of a busy transmitter before a byte is written anyway.
+const MAX_SPINS: u32 = 1_000_000;
 
-/// Writes `byte` if the transmitter has room; false if it is still busy.
-pub fn try_write_byte(base: usize, reg_shift: u32, byte: u8) -> bool {
-    let uart = Mmio(base);
-    if uart.read(LSR << reg_shift) & LSR_THRE == 0 {
-        return false;
-    }
-    uart.write(THR << reg_shift, u32::from(byte));
-    true
+/// A 16550-style UART in its register window.
+pub struct Ns16550 {
+    regs: Mmio,
+    reg_shift: u32,
 }
 
-/// Writes `bytes` to the UART at `base`, waiting for room as needed.
-pub fn write_bytes(base: usize, reg_shift: u32, bytes: &[u8]) {
-    let uart = Mmio(base);
-    for &byte in bytes {
-        let mut spins = 0u32;
-        // A wedged UART must not hang a crash report: give up waiting after a while.
-        while uart.read(LSR << reg_shift) & LSR_THRE == 0 && spins < 1_000_000 {
-            spins += 1;
-            core::hint::spin_loop();
+impl Ns16550 {
+    /// The UART in `regs`, registers `1 << reg_shift` bytes apart.
+    pub const fn new(regs: Mmio, reg_shift: u32) -> Self {
+        Self { regs, reg_shift }
+    }
+
+    fn ready(&self) -> bool {
+        self.regs.read(LSR << self.reg_shift) & LSR_THRE != 0
+    }
+}
+
+impl Uart for Ns16550 {
+    fn try_write_byte(&self, byte: u8) -> bool {
+        if !self.ready() {
+            return false;
         }
-        uart.write(THR << reg_shift, u32::from(byte));
+        self.regs.write(THR << self.reg_shift, u32::from(byte));
+        true
+    }
+
+    fn write_bytes(&self, bytes: &[u8]) {
+        for &byte in bytes {
+            let mut spins = 0;
+            while !self.ready() && spins < MAX_SPINS {
+                spins += 1;
+                core::hint::spin_loop();
+            }
+            self.regs.write(THR << self.reg_shift, u32::from(byte));
+        }
     }
 }

@@ -3,30 +3,46 @@
 //! QEMU and firmware leave it configured, so the kernel only polls the
 //! transmit FIFO and writes bytes; nothing here needs interrupts.
 
+#![deny(unsafe_code)]
+
+use super::mmio::Mmio;
+use crate::devices::Uart;
+
 const DATA: usize = 0x00;
 const FLAGS: usize = 0x18;
 const FLAG_TX_FULL: u32 = 1 << 5;
+/// Most polls of a full FIFO before a byte is written anyway.
+const MAX_SPINS: u32 = 1_000_000;
 
-/// Writes `byte` if the transmit FIFO has room; false if it is full.
-pub fn try_write_byte(base: usize, byte: u8) -> bool {
-    // SAFETY: as in `write_bytes`.
-    unsafe {
-        if core::ptr::read_volatile((base + FLAGS) as *const u32) & FLAG_TX_FULL != 0 {
-            return false;
-        }
-        core::ptr::write_volatile((base + DATA) as *mut u32, u32::from(byte));
-    }
-    true
+/// A PL011 in its register window.
+pub struct Pl011 {
+    regs: Mmio,
 }
 
-/// Writes `bytes` to the PL011 at `base`, waiting for FIFO space as needed.
-pub fn write_bytes(base: usize, bytes: &[u8]) {
-    for &byte in bytes {
-        // SAFETY: `base` is the PL011 named by the board, identity-mapped as
-        // device memory; FR and DR are plain 32-bit registers.
-        unsafe {
-            while core::ptr::read_volatile((base + FLAGS) as *const u32) & FLAG_TX_FULL != 0 {}
-            core::ptr::write_volatile((base + DATA) as *mut u32, u32::from(byte));
+impl Pl011 {
+    /// The UART in `regs` (at least 0x1000 bytes).
+    pub const fn new(regs: Mmio) -> Self {
+        Self { regs }
+    }
+}
+
+impl Uart for Pl011 {
+    fn try_write_byte(&self, byte: u8) -> bool {
+        if self.regs.read(FLAGS) & FLAG_TX_FULL != 0 {
+            return false;
+        }
+        self.regs.write(DATA, u32::from(byte));
+        true
+    }
+
+    fn write_bytes(&self, bytes: &[u8]) {
+        for &byte in bytes {
+            let mut spins = 0;
+            while self.regs.read(FLAGS) & FLAG_TX_FULL != 0 && spins < MAX_SPINS {
+                spins += 1;
+                core::hint::spin_loop();
+            }
+            self.regs.write(DATA, u32::from(byte));
         }
     }
 }

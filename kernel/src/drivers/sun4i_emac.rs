@@ -12,7 +12,7 @@
 //! hw/net/allwinner_emac.c; the SoC glue (SRAM, clock, pins) is the board's.
 
 use super::mii::{self, Link, LinkWatch, Mdio};
-use super::mmio::{Mmio, RegisterSetup};
+use super::mmio::Mmio;
 use crate::net::device::{NetDevice, Received, MAX_FRAME};
 use crate::time;
 
@@ -72,17 +72,15 @@ const MIN_FRAME_WITH_FCS: usize = 64;
 /// Anything longer cannot be a frame: the FIFO is out of step.
 const FIFO_SANE_LENGTH: usize = 2048;
 
-/// Where a sun4i EMAC is and what it needs, as a board declares it.
+/// Where a sun4i EMAC is and what it needs, as the chip layer declares it.
 #[derive(Clone, Copy, Debug)]
 pub struct Sun4iEmacConfig {
     /// Register window.
-    pub base: usize,
+    pub regs: Mmio,
     /// Interrupt number at the board's interrupt controller.
     pub irq: u32,
     /// The PHY's MDIO address, if known; otherwise the bus is scanned.
     pub phy: Option<u8>,
-    /// SRAM mapping, clock gate and pin mux, applied in order.
-    pub setup: &'static [RegisterSetup],
 }
 
 /// The sun4i EMAC and its PHY, behind `NetDevice`.
@@ -133,10 +131,7 @@ impl Sun4iEmac {
     /// Sets the SoC glue up, resets the MAC, finds the PHY and starts
     /// receiving. `None` (logged) if no PHY answers.
     pub fn new(config: &Sun4iEmacConfig, fallback_mac: [u8; 6]) -> Option<Self> {
-        for step in config.setup {
-            step.apply();
-        }
-        let regs = Mmio(config.base);
+        let regs = config.regs;
         let mac = station_address(regs).unwrap_or(fallback_mac);
         // Hold in reset, then release (QEMU resets the model on the release).
         regs.write(CTL, 0);
@@ -146,7 +141,7 @@ impl Sun4iEmac {
 
         let mut bus = Bus(regs);
         let Some(phy) = mii::find_phy(&mut bus, config.phy) else {
-            log::error!("sun4i EMAC at {:#x}: no PHY answers on MDIO", config.base);
+            log::error!("sun4i EMAC at {:#x}: no PHY answers on MDIO", config.regs.address());
             return None;
         };
         mii::start_autonegotiation(&mut bus, phy);
@@ -166,13 +161,8 @@ impl Sun4iEmac {
         regs.write(CTL, CTL_RUN | CTL_TX_ENABLE | CTL_RX_ENABLE);
         regs.write(INT_STA, u32::MAX);
         regs.write(INT_CTL, INT_RX);
-        log::info!("sun4i EMAC at {:#x}, PHY at MDIO address {phy}, link {}", config.base, if link.up { "up" } else { "down" });
+        log::info!("sun4i EMAC at {:#x}, PHY at MDIO address {phy}, link {}", config.regs.address(), if link.up { "up" } else { "down" });
         Some(emac)
-    }
-
-    /// True if a received frame (good or bad) is waiting.
-    pub fn frame_pending(&self) -> bool {
-        self.regs.read(RX_FBC) != 0
     }
 
     fn apply_link(&mut self, link: Link) {
@@ -273,11 +263,19 @@ impl NetDevice for Sun4iEmac {
         true
     }
 
-    fn interrupt_id(&self) -> Option<u32> {
-        Some(self.irq)
+    fn interrupt_ids(&self) -> alloc::vec::Vec<u32> {
+        alloc::vec![self.irq]
     }
 
     fn acknowledge_interrupt(&mut self) {
         self.regs.write(INT_STA, INT_RX | INT_TX_CHANNEL0);
+    }
+
+    fn frame_pending(&self) -> bool {
+        self.regs.read(RX_FBC) != 0
+    }
+
+    fn polls_link(&self) -> bool {
+        true
     }
 }

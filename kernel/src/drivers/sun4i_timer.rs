@@ -9,9 +9,12 @@
 //!
 //! The clock starts when the kernel does: "since power-on" means since entry.
 
+#![deny(unsafe_code)]
+
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::mmio::Mmio;
+use crate::devices::WakeTimer;
 
 const IRQ_ENABLE: usize = 0x00;
 const IRQ_STATUS: usize = 0x04;
@@ -28,9 +31,9 @@ const CONTROL_ONE_SHOT: u32 = 1 << 7;
 /// Ticks per second: the 24 MHz crystal, undivided.
 pub const FREQUENCY: u64 = 24_000_000;
 /// Longest alarm: well under one wrap of the 32-bit clock timer.
-pub const MAX_SLEEP_TICKS: u64 = 10 * FREQUENCY;
+const MAX_SLEEP_TICKS: u64 = 10 * FREQUENCY;
 /// Interrupt number of timer 2 at the A10/A20 interrupt controller.
-pub const ALARM_IRQ: u32 = 24;
+const ALARM_IRQ: u32 = 24;
 
 /// The clock timer's last raw reading and the wraps seen so far. Plain loads
 /// and stores only: this runs before the MMU, when exclusives would fault,
@@ -38,12 +41,12 @@ pub const ALARM_IRQ: u32 = 24;
 static LAST: AtomicU32 = AtomicU32::new(0);
 static WRAPS: AtomicU32 = AtomicU32::new(0);
 
-fn timer(base: usize, index: usize, register: usize) -> (Mmio, usize) {
-    (Mmio(base), 0x10 * (index + 1) + register)
+fn timer(block: Mmio, index: usize, register: usize) -> (Mmio, usize) {
+    (block, 0x10 * (index + 1) + register)
 }
 
 /// Starts the free-running clock timer.
-pub fn start_clock(base: usize) {
+pub fn start_clock(base: Mmio) {
     let (block, interval) = timer(base, CLOCK_TIMER, INTERVAL);
     block.write(interval, u32::MAX);
     let (_, control) = timer(base, CLOCK_TIMER, CONTROL);
@@ -53,7 +56,7 @@ pub fn start_clock(base: usize) {
 }
 
 /// 24 MHz ticks since `start_clock`.
-pub fn ticks(base: usize) -> u64 {
+pub fn ticks(base: Mmio) -> u64 {
     let (block, count) = timer(base, CLOCK_TIMER, COUNT);
     let elapsed = !block.read(count);
     let mut wraps = WRAPS.load(Ordering::Relaxed);
@@ -66,8 +69,8 @@ pub fn ticks(base: usize) -> u64 {
 }
 
 /// Arms the alarm to fire in `ticks` (capped at `MAX_SLEEP_TICKS`), or stops it.
-pub fn set_alarm(base: usize, ticks: Option<u64>) {
-    let block = Mmio(base);
+fn set_alarm(base: Mmio, ticks: Option<u64>) {
+    let block = base;
     let (_, control) = timer(base, ALARM_TIMER, CONTROL);
     let (_, interval) = timer(base, ALARM_TIMER, INTERVAL);
     block.write(control, CONTROL_SOURCE_24MHZ);
@@ -82,7 +85,27 @@ pub fn set_alarm(base: usize, ticks: Option<u64>) {
     }
 }
 
-/// Clears the alarm's interrupt after it fired.
-pub fn acknowledge_alarm(base: usize) {
-    Mmio(base).write(IRQ_STATUS, 1 << ALARM_TIMER);
+/// Timer 2 of the block as the idle loop's wake-up alarm.
+pub struct Sun4iAlarm {
+    /// The timer block (at least 0x40 bytes).
+    pub block: Mmio,
+}
+
+impl WakeTimer for Sun4iAlarm {
+    fn irq(&self) -> u32 {
+        ALARM_IRQ
+    }
+
+    fn arm(&self, deadline_us: Option<u64>) {
+        let ticks = deadline_us.map(|deadline| {
+            let wait_us = deadline.saturating_sub(crate::time::micros_since_power_on());
+            wait_us.saturating_mul(FREQUENCY / 1_000_000)
+        });
+        set_alarm(self.block, ticks);
+    }
+
+    fn acknowledge(&self) {
+        set_alarm(self.block, None);
+        self.block.write(IRQ_STATUS, 1 << ALARM_TIMER);
+    }
 }

@@ -18,7 +18,7 @@
 
 use super::dma::{DmaBlock, LINE};
 use super::mii::{self, Link, LinkWatch, Mdio};
-use super::mmio::{Mmio, RegisterSetup};
+use super::mmio::Mmio;
 use crate::net::device::{NetDevice, Received, MAX_FRAME};
 use crate::time;
 
@@ -82,17 +82,15 @@ const DESC_CONTROL: usize = 4;
 const DESC_BUFFER: usize = 8;
 const DESC_NEXT: usize = 12;
 
-/// Where a sun8i EMAC is and what it needs, as a board declares it.
+/// Where a sun8i EMAC is and what it needs, as the chip layer declares it.
 #[derive(Clone, Copy, Debug)]
 pub struct Sun8iEmacConfig {
     /// Register window.
-    pub base: usize,
+    pub regs: Mmio,
     /// GIC interrupt ID (SPI + 32).
     pub intid: u32,
     /// The PHY's MDIO address, if known; otherwise the bus is scanned.
     pub phy: Option<u8>,
-    /// Clock gates, resets and the syscon PHY selection, applied in order.
-    pub setup: &'static [RegisterSetup],
 }
 
 /// The sun8i EMAC and its PHY, behind `NetDevice`.
@@ -153,20 +151,17 @@ impl Sun8iEmac {
     /// Resets the MAC, finds the PHY, builds the rings and starts both DMA
     /// engines. `None` (logged) if the MAC or its PHY does not answer.
     pub fn new(config: &Sun8iEmacConfig, fallback_mac: [u8; 6]) -> Option<Self> {
-        for step in config.setup {
-            step.apply();
-        }
-        let regs = Mmio(config.base);
+        let regs = config.regs;
         regs.write(BASIC_CTL_1, CTL1_SOFT_RESET);
         if wait_until(|| regs.read(BASIC_CTL_1) & CTL1_SOFT_RESET == 0, 100_000).is_none() {
-            log::error!("sun8i EMAC at {:#x}: stuck in reset (clock gate off?)", config.base);
+            log::error!("sun8i EMAC at {:#x}: stuck in reset (clock gate off?)", config.regs.address());
             return None;
         }
         regs.write(BASIC_CTL_1, CTL1_BURST_8);
 
         let mut bus = Bus(regs);
         let Some(phy) = mii::find_phy(&mut bus, config.phy) else {
-            log::error!("sun8i EMAC at {:#x}: no PHY answers on MDIO", config.base);
+            log::error!("sun8i EMAC at {:#x}: no PHY answers on MDIO", config.regs.address());
             return None;
         };
         mii::start_autonegotiation(&mut bus, phy);
@@ -191,15 +186,8 @@ impl Sun8iEmac {
         regs.write(TX_CTL_1, TX_CTL1_DMA_ENABLE | TX_CTL1_STORE_AND_FORWARD);
         regs.write(RX_CTL_0, RX_CTL0_ENABLE);
         regs.write(RX_CTL_1, RX_CTL1_DMA_ENABLE | RX_CTL1_DMA_START | RX_CTL1_STORE_AND_FORWARD);
-        log::info!("sun8i EMAC at {:#x}, PHY at MDIO address {phy}, link {}", config.base, if link.up { "up" } else { "down" });
+        log::info!("sun8i EMAC at {:#x}, PHY at MDIO address {phy}, link {}", config.regs.address(), if link.up { "up" } else { "down" });
         Some(emac)
-    }
-
-    /// True if a received frame (good or bad) is waiting.
-    pub fn frame_pending(&self) -> bool {
-        let offset = desc_offset(self.rx_next);
-        self.rx.invalidate(offset, 4);
-        self.rx.read_word(offset + DESC_STATUS) & DESC_OWNED_BY_DMA == 0 || self.rx_lost > 0
     }
 
     fn apply_link(&mut self, link: Link) {
@@ -351,12 +339,22 @@ impl NetDevice for Sun8iEmac {
         true
     }
 
-    fn interrupt_id(&self) -> Option<u32> {
-        Some(self.intid)
+    fn interrupt_ids(&self) -> alloc::vec::Vec<u32> {
+        alloc::vec![self.intid]
     }
 
     fn acknowledge_interrupt(&mut self) {
         self.collect_losses();
         self.regs.write(INT_STA, INT_RX | INT_TX);
+    }
+
+    fn frame_pending(&self) -> bool {
+        let offset = desc_offset(self.rx_next);
+        self.rx.invalidate(offset, 4);
+        self.rx.read_word(offset + DESC_STATUS) & DESC_OWNED_BY_DMA == 0 || self.rx_lost > 0
+    }
+
+    fn polls_link(&self) -> bool {
+        true
     }
 }

@@ -17,13 +17,14 @@ use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
 use virtio_drivers::transport::{DeviceType, Transport};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr, PAGE_SIZE};
 
+use super::mmio::Mmio;
 use crate::net::device::{NetDevice, Received};
 
-/// Where a board's virtio-mmio slots are.
+/// Where a machine's virtio-mmio slots are.
 #[derive(Clone, Copy, Debug)]
 pub struct VirtioMmioSlots {
-    /// Address of slot 0.
-    pub base: usize,
+    /// The window holding every slot, slot 0 first.
+    pub regs: Mmio,
     /// How many slots to scan.
     pub count: usize,
     /// Bytes between slots.
@@ -67,34 +68,48 @@ unsafe impl Hal for IdentityHal {
 }
 
 const QUEUE_SIZE: usize = 64;
-/// virtio-net receive buffers: a full frame plus the virtio header, rounded up.
-const RX_BUFFER_BYTES: usize = 2048;
+/// virtio-net buffers of a NIC: a full frame plus the virtio header, rounded up.
+const NIC_BUFFER_BYTES: usize = 2048;
+/// virtio-net buffers of the virtual radio's link: its MTU is 2400 (an
+/// encrypted 1500-byte packet as an 802.11 frame, wrapped), plus the header.
+const LINK_BUFFER_BYTES: usize = 4096;
 
 /// The virtio devices the kernel uses, as found by `probe`.
 #[derive(Default)]
 pub struct VirtioDevices {
-    /// The first network device.
+    /// The first network device on QEMU's command line (the highest slot):
+    /// the NIC.
     pub net: Option<VirtioNet>,
+    /// The second one, if any: the virtual radio's link (its position is
+    /// what makes it the radio; see docs/wifi.md).
+    pub radio_link: Option<VirtioNet>,
     /// The first entropy device.
     pub rng: Option<VirtioRng>,
 }
 
-/// Scans every slot (QEMU fills them from the top) and claims the first
-/// network and entropy devices.
+/// Scans every slot, from the top down as QEMU fills them in command-line
+/// order, and claims the first two network devices and the first entropy one.
 pub fn probe(slots: &VirtioMmioSlots) -> VirtioDevices {
     let mut found = VirtioDevices::default();
-    for slot in 0..slots.count {
-        let base = slots.base + slot * slots.stride;
-        let Some(header) = NonNull::new(base as *mut VirtIOHeader) else { continue };
+    for slot in (0..slots.count).rev() {
+        let window = slots.regs.window(slot * slots.stride, slots.stride);
+        let Some(header) = NonNull::new(window.address() as *mut VirtIOHeader) else { continue };
         // SAFETY: each slot is a virtio-mmio register window of `stride`
-        // bytes named by the board, mapped as device memory, claimed once.
+        // bytes inside the window the chip layer vouched for, claimed once.
         let Ok(transport) = (unsafe { MmioTransport::new(header, slots.stride) }) else { continue };
         let intid = slots.first_intid + slot as u32;
         match transport.device_type() {
             DeviceType::Network if found.net.is_none() => {
                 log::info!("virtio-net in slot {slot} ({:?} transport)", transport.version());
-                match VirtioNet::new(transport, intid) {
+                match VirtioNet::new(transport, intid, NIC_BUFFER_BYTES) {
                     Ok(net) => found.net = Some(net),
+                    Err(error) => log::error!("virtio-net in slot {slot} failed: {error:?}"),
+                }
+            }
+            DeviceType::Network if found.radio_link.is_none() => {
+                log::info!("virtio-net in slot {slot}: the virtual radio's link");
+                match VirtioNet::new(transport, intid, LINK_BUFFER_BYTES) {
+                    Ok(net) => found.radio_link = Some(net),
                     Err(error) => log::error!("virtio-net in slot {slot} failed: {error:?}"),
                 }
             }
@@ -131,17 +146,17 @@ pub struct VirtioNet {
 }
 
 impl VirtioNet {
-    fn new(transport: MmioTransport<'static>, intid: u32) -> Result<Self, virtio_drivers::Error> {
+    fn new(transport: MmioTransport<'static>, intid: u32, buffer_bytes: usize) -> Result<Self, virtio_drivers::Error> {
         let device = VirtIONetRaw::new(transport)?;
         let mut net = Self {
             device,
             rx_lent: (0..QUEUE_SIZE).map(|_| None).collect(),
-            tx_free: (0..TX_BUFFERS).map(|_| vec![0u8; RX_BUFFER_BYTES].into_boxed_slice()).collect(),
+            tx_free: (0..TX_BUFFERS).map(|_| vec![0u8; buffer_bytes].into_boxed_slice()).collect(),
             tx_lent: (0..QUEUE_SIZE).map(|_| None).collect(),
             intid,
         };
         for _ in 0..QUEUE_SIZE {
-            net.lend_rx(vec![0u8; RX_BUFFER_BYTES].into_boxed_slice())?;
+            net.lend_rx(vec![0u8; buffer_bytes].into_boxed_slice())?;
         }
         Ok(net)
     }
@@ -231,8 +246,8 @@ impl NetDevice for VirtioNet {
         }
     }
 
-    fn interrupt_id(&self) -> Option<u32> {
-        Some(self.intid)
+    fn interrupt_ids(&self) -> alloc::vec::Vec<u32> {
+        alloc::vec![self.intid]
     }
 
     fn acknowledge_interrupt(&mut self) {

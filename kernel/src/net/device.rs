@@ -2,12 +2,16 @@
 //!
 //! A NIC driver only moves whole Ethernet frames in and out (`NetDevice`);
 //! the adapter gives smoltcp its token interface and counts every frame and
-//! drop for `/stats.json`. A new board's NIC is a new `NetDevice`, nothing more.
+//! drop in its `NicCounters`. A new board's NIC is a new `NetDevice`, nothing more.
+
+#![deny(unsafe_code)]
+
+use alloc::boxed::Box;
 
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
-use crate::services::stats::STATS;
+use crate::counters::Counter;
 
 /// Largest Ethernet frame handled: 1500 bytes of payload, header and VLAN tag.
 pub const MAX_FRAME: usize = 1518;
@@ -34,24 +38,88 @@ pub trait NetDevice {
     fn can_transmit(&mut self) -> bool;
     /// Queues one frame for sending; false if the NIC refused it.
     fn transmit(&mut self, frame: &[u8]) -> bool;
-    /// The GIC interrupt that signals received frames, if it has one.
-    fn interrupt_id(&self) -> Option<u32>;
+    /// The interrupts that signal received frames (none: the NIC is polled).
+    fn interrupt_ids(&self) -> alloc::vec::Vec<u32>;
     /// Clears the NIC's interrupt condition after a wake-up.
     fn acknowledge_interrupt(&mut self);
+    /// True if a frame may be waiting: the polling idle loop and the A10's
+    /// wake-up check ask this before sleeping. Unknown: always worth a look.
+    fn frame_pending(&self) -> bool {
+        true
+    }
+    /// True if the driver watches its PHY's link, which needs a wake-up
+    /// about once a second even when the network is quiet.
+    fn polls_link(&self) -> bool {
+        false
+    }
+    /// Does the device's own timed work (an access point's beacons and
+    /// retries), called on every pass of the network loop; returns when it
+    /// next needs to run, if it has such work.
+    fn service(&mut self, _now_us: u64) -> Option<u64> {
+        None
+    }
+}
+
+/// A board picks its NIC at run time from its chip and wiring, so the
+/// kernel holds it boxed; one indirect call per frame costs nothing next to
+/// the frame copy.
+impl NetDevice for Box<dyn NetDevice + '_> {
+    fn mac_address(&self) -> [u8; 6] {
+        (**self).mac_address()
+    }
+    fn receive(&mut self, frame: &mut [u8]) -> Received {
+        (**self).receive(frame)
+    }
+    fn can_transmit(&mut self) -> bool {
+        (**self).can_transmit()
+    }
+    fn transmit(&mut self, frame: &[u8]) -> bool {
+        (**self).transmit(frame)
+    }
+    fn interrupt_ids(&self) -> alloc::vec::Vec<u32> {
+        (**self).interrupt_ids()
+    }
+    fn acknowledge_interrupt(&mut self) {
+        (**self).acknowledge_interrupt()
+    }
+    fn frame_pending(&self) -> bool {
+        (**self).frame_pending()
+    }
+    fn polls_link(&self) -> bool {
+        (**self).polls_link()
+    }
+    fn service(&mut self, now_us: u64) -> Option<u64> {
+        (**self).service(now_us)
+    }
+}
+
+/// What crossed the NIC boundary, for `/stats.json`.
+#[derive(Debug, Default)]
+pub struct NicCounters {
+    /// Ethernet frames received.
+    pub rx_frames: Counter,
+    /// Ethernet frames sent.
+    pub tx_frames: Counter,
+    /// Received frames dropped (bad length, errors).
+    pub rx_dropped: Counter,
+    /// Frames the NIC refused to send, and UDP replies the stack could not queue.
+    pub tx_dropped: Counter,
 }
 
 /// A `NetDevice` as smoltcp sees it.
-pub struct SmoltcpDevice<D: NetDevice> {
+pub struct SmoltcpDevice<'c, D: NetDevice> {
     /// The driver.
     pub driver: D,
+    /// Where frames and drops are counted.
+    pub counters: &'c NicCounters,
     rx_frame: [u8; MAX_FRAME],
     tx_frame: [u8; MAX_FRAME],
 }
 
-impl<D: NetDevice> SmoltcpDevice<D> {
-    /// Wraps a driver.
-    pub fn new(driver: D) -> Self {
-        Self { driver, rx_frame: [0; MAX_FRAME], tx_frame: [0; MAX_FRAME] }
+impl<'c, D: NetDevice> SmoltcpDevice<'c, D> {
+    /// Wraps a driver, counting into `counters`.
+    pub fn new(driver: D, counters: &'c NicCounters) -> Self {
+        Self { driver, counters, rx_frame: [0; MAX_FRAME], tx_frame: [0; MAX_FRAME] }
     }
 }
 
@@ -62,9 +130,10 @@ pub struct RxToken<'a>(&'a [u8]);
 pub struct TxToken<'a, D: NetDevice> {
     driver: &'a mut D,
     frame: &'a mut [u8; MAX_FRAME],
+    counters: &'a NicCounters,
 }
 
-impl<D: NetDevice> phy::Device for SmoltcpDevice<D> {
+impl<D: NetDevice> phy::Device for SmoltcpDevice<'_, D> {
     type RxToken<'a>
         = RxToken<'a>
     where
@@ -78,11 +147,11 @@ impl<D: NetDevice> phy::Device for SmoltcpDevice<D> {
         loop {
             match self.driver.receive(&mut self.rx_frame) {
                 Received::Frame(len) => {
-                    STATS.rx_frames.increment();
-                    let tx = TxToken { driver: &mut self.driver, frame: &mut self.tx_frame };
+                    self.counters.rx_frames.increment();
+                    let tx = TxToken { driver: &mut self.driver, frame: &mut self.tx_frame, counters: self.counters };
                     return Some((RxToken(&self.rx_frame[..len]), tx));
                 }
-                Received::Dropped => STATS.rx_dropped.increment(),
+                Received::Dropped => self.counters.rx_dropped.increment(),
                 Received::Nothing => return None,
             }
         }
@@ -91,7 +160,7 @@ impl<D: NetDevice> phy::Device for SmoltcpDevice<D> {
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
         self.driver
             .can_transmit()
-            .then_some(TxToken { driver: &mut self.driver, frame: &mut self.tx_frame })
+            .then_some(TxToken { driver: &mut self.driver, frame: &mut self.tx_frame, counters: self.counters })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -114,9 +183,9 @@ impl<D: NetDevice> phy::TxToken for TxToken<'_, D> {
         let len = len.min(MAX_FRAME);
         let result = f(&mut self.frame[..len]);
         if self.driver.transmit(&self.frame[..len]) {
-            STATS.tx_frames.increment();
+            self.counters.tx_frames.increment();
         } else {
-            STATS.tx_dropped.increment();
+            self.counters.tx_dropped.increment();
         }
         result
     }

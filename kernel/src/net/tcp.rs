@@ -1,60 +1,47 @@
-//! smoltcp TCP sockets as picoserve connections, one socket per HTTP slot.
+//! TCP connection slots: a fixed set of smoltcp sockets, one per slot, each
+//! listening, serving one connection, and listening again.
 //!
-//! smoltcp has no listen backlog, so each slot owns a socket that listens,
-//! serves one connection, and listens again. When the last listening socket
-//! is taken, the slot that has waited longest for its client (an idle
-//! keep-alive or a slowloris trickle) is evicted, so a new visitor is never
-//! locked out by connections that are not being served.
+//! smoltcp has no listen backlog, so a slot is the unit of admission. When
+//! the last listening socket of a port is taken, the slot that has waited
+//! longest for its client (an idle keep-alive or a slowloris trickle) is
+//! evicted, so a new visitor is never locked out by connections that are not
+//! being served. The decision itself (`choose_eviction`) is a pure function
+//! of the slots' states and the clock, tested on the host. Which protocol a
+//! slot speaks is not known here: the services drive slots through
+//! `accept`, `poll_recv`, `send_with`, `close` and `abort`.
 
 #![deny(unsafe_code)]
 
 use core::cell::{Cell, RefCell};
 use core::future::poll_fn;
-use core::task::Poll;
+use core::task::{Context, Poll};
 
-use picoserve::io::{embedded_io_async, ErrorType, Read, Write};
-use picoserve::mem::BorrowedBuffer;
-use picoserve::time::Duration;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 
-use super::executor::{yield_now, Deadlines, Sleep};
-use crate::services::stats::STATS;
+use super::executor::{yield_now, Deadlines};
+use crate::counters::{Counter, Gauge};
 
 /// How long a connection must have waited for its client before it may be
 /// evicted for a new one.
 const EVICT_AFTER_US: u64 = 500_000;
 
-/// Why a connection stopped.
+/// Why a slot's connection cannot carry bytes any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionError {
+pub enum SocketError {
     /// The peer or the stack closed or reset the connection.
     Closed,
-    /// The request head did not fit the HTTP buffer (answered with 431).
-    HeadersTooLarge,
     /// Closed to make room for a new client.
     Evicted,
 }
 
-impl core::fmt::Display for ConnectionError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::Closed => "connection closed",
-            Self::HeadersTooLarge => "request head too large",
-            Self::Evicted => "evicted for a new client",
-        })
-    }
-}
-
-impl core::error::Error for ConnectionError {}
-
-impl embedded_io_async::Error for ConnectionError {
-    fn kind(&self) -> embedded_io_async::ErrorKind {
-        match self {
-            Self::Closed | Self::Evicted => embedded_io_async::ErrorKind::ConnectionReset,
-            Self::HeadersTooLarge => embedded_io_async::ErrorKind::OutOfMemory,
-        }
-    }
+/// What the slot layer decides, for `/stats.json`.
+#[derive(Debug, Default)]
+pub struct SlotCounters {
+    /// Open connections (accepted and not yet finished).
+    pub connections: Gauge,
+    /// Idle connections closed early to make room for a new client.
+    pub evicted: Counter,
 }
 
 /// Per-slot bookkeeping beside its socket.
@@ -63,18 +50,57 @@ struct Slot {
     port: u16,
     waiting_since_us: Cell<u64>,
     evict: Cell<bool>,
-    headers_too_large: Cell<bool>,
 }
 
-impl Slot {
-    /// True while the slot's connection is being closed for a new client.
-    fn evicting(&self) -> bool {
-        self.evict.get()
+/// One slot's state as the eviction decision sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotState {
+    /// The port the slot serves.
+    pub port: u16,
+    /// Its socket listens for a new client.
+    pub listening: bool,
+    /// Its socket carries a connection.
+    pub active: bool,
+    /// Since when (µs) the connection has waited for its client.
+    pub waiting_since_us: u64,
+    /// Already being closed for a new client.
+    pub evicting: bool,
+}
+
+/// What to do so that `port` keeps a listening socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eviction {
+    /// Nothing to do: a socket listens, a slot is already being freed, or
+    /// the port has a single slot (it must finish its client first).
+    None,
+    /// Evict the slot at this index.
+    Evict(usize),
+    /// The best candidate becomes eligible at this time (µs): look again then.
+    WaitUntil(u64),
+}
+
+/// Decides which slot of `port` to free, if any: the active connection that
+/// has waited longest for its client, once it has waited `EVICT_AFTER_US`.
+/// A client being served (its slot sent or received recently) is never the
+/// one cut off while an idler exists.
+pub fn choose_eviction(slots: &[SlotState], port: u16, now_us: u64) -> Eviction {
+    let of_port = || slots.iter().enumerate().filter(move |(_, s)| s.port == port);
+    if of_port().any(|(_, s)| s.listening || s.evicting) || of_port().count() < 2 {
+        return Eviction::None;
+    }
+    let Some((index, oldest)) = of_port().filter(|(_, s)| s.active).min_by_key(|(_, s)| s.waiting_since_us) else {
+        return Eviction::None;
+    };
+    let eligible_at = oldest.waiting_since_us + EVICT_AFTER_US;
+    if now_us >= eligible_at {
+        Eviction::Evict(index)
+    } else {
+        Eviction::WaitUntil(eligible_at)
     }
 }
 
 /// The sockets and slots the connection tasks share with the stack.
-pub struct Shared<'s> {
+pub struct Shared<'s, 'c> {
     /// Every smoltcp socket.
     pub sockets: RefCell<SocketSet<'s>>,
     /// Where sleeping tasks register their wake-up time.
@@ -85,25 +111,36 @@ pub struct Shared<'s> {
     buffer_bytes: (usize, usize),
     /// Microseconds since power-on.
     pub now_us: fn() -> u64,
+    counters: &'c SlotCounters,
 }
 
-impl<'s> Shared<'s> {
+/// An accepted connection: the open-connections gauge counts it until dropped.
+pub struct Open<'c>(&'c Gauge);
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.0.down();
+    }
+}
+
+impl<'s, 'c> Shared<'s, 'c> {
     /// No slots yet; each slot's TCP socket will get `rx_bytes` and
-    /// `tx_bytes` of buffers.
-    pub fn new(sockets: SocketSet<'s>, rx_bytes: usize, tx_bytes: usize, now_us: fn() -> u64) -> Self {
+    /// `tx_bytes` of buffers; decisions are counted in `counters`.
+    pub fn new(sockets: SocketSet<'s>, rx_bytes: usize, tx_bytes: usize, now_us: fn() -> u64, counters: &'c SlotCounters) -> Self {
         Self {
             sockets: RefCell::new(sockets),
             deadlines: Deadlines::new(),
             slots: RefCell::new(alloc::vec::Vec::new()),
             buffer_bytes: (rx_bytes, tx_bytes),
             now_us,
+            counters,
         }
     }
 
     /// Adds `count` slots that listen on `port`, each with its socket, and
     /// returns their numbers. Ports can be added while others serve (HTTPS
     /// after HTTP listens, so that boot does not wait for its buffers); not
-    /// from inside a connection task.
+    /// while a socket of this set is borrowed.
     pub fn add_slots(&self, port: u16, count: usize) -> core::ops::Range<usize> {
         let (rx_bytes, tx_bytes) = self.buffer_bytes;
         let mut sockets = self.sockets.borrow_mut();
@@ -116,20 +153,14 @@ impl<'s> Shared<'s> {
             socket.set_nagle_enabled(false);
             socket.set_ack_delay(None);
             socket.set_timeout(Some(smoltcp::time::Duration::from_secs(20)));
-            Slot {
-                handle: sockets.add(socket),
-                port,
-                waiting_since_us: Cell::new(0),
-                evict: Cell::new(false),
-                headers_too_large: Cell::new(false),
-            }
+            Slot { handle: sockets.add(socket), port, waiting_since_us: Cell::new(0), evict: Cell::new(false) }
         }));
         first..slots.len()
     }
 
     /// True while some slot's connection is being closed for a new client.
     pub fn any_evicting(&self) -> bool {
-        self.slots.borrow().iter().any(Slot::evicting)
+        self.slots.borrow().iter().any(|slot| slot.evict.get())
     }
 
     fn with_slot<R>(&self, slot: usize, f: impl FnOnce(&Slot) -> R) -> Option<R> {
@@ -145,78 +176,129 @@ impl<'s> Shared<'s> {
 
     /// Listens on the slot's port and waits for a client; then makes sure
     /// another slot of that port is still listening, evicting the
-    /// longest-waiting one if needed.
-    pub async fn accept(&self, slot: usize) {
-        let Some(port) = self.with_slot(slot, |this| {
+    /// longest-waiting one if needed. The connection counts as open until
+    /// the returned guard is dropped.
+    pub async fn accept(&self, slot: usize) -> Open<'c> {
+        let port = self.with_slot(slot, |this| {
             this.evict.set(false);
             this.port
-        }) else {
-            return;
-        };
-        poll_fn(|cx| {
-            self.with_socket(slot, |socket, _| {
-                if !socket.is_open() && socket.listen(port).is_err() {
-                    return Poll::Pending;
-                }
-                if socket.may_recv() || socket.may_send() {
-                    Poll::Ready(())
-                } else {
-                    socket.register_recv_waker(cx.waker());
-                    Poll::Pending
-                }
-            })
-            .unwrap_or(Poll::Pending)
-        })
-        .await;
-        self.with_slot(slot, |this| {
-            this.waiting_since_us.set((self.now_us)());
-            this.evict.set(false);
-            this.headers_too_large.set(false);
         });
-        self.keep_one_listening();
+        if let Some(port) = port {
+            poll_fn(|cx| {
+                self.with_socket(slot, |socket, _| {
+                    if !socket.is_open() && socket.listen(port).is_err() {
+                        return Poll::Pending;
+                    }
+                    if socket.may_recv() || socket.may_send() {
+                        Poll::Ready(())
+                    } else {
+                        socket.register_recv_waker(cx.waker());
+                        Poll::Pending
+                    }
+                })
+                .unwrap_or(Poll::Pending)
+            })
+            .await;
+            self.with_slot(slot, |this| {
+                this.waiting_since_us.set((self.now_us)());
+                this.evict.set(false);
+            });
+            self.keep_one_listening();
+        } else {
+            core::future::pending::<()>().await;
+        }
+        self.counters.connections.up();
+        Open(&self.counters.connections)
     }
 
     /// For each port with no slot listening, evicts the connection that has
-    /// waited longest for its client, once it has waited `EVICT_AFTER_US`: a
-    /// client being served is never cut off, an idle or trickling one makes
-    /// room. Called after each accept and on every pass of the network loop.
+    /// waited longest for its client (see `choose_eviction`). Called after
+    /// each accept and on every pass of the network loop.
     pub fn keep_one_listening(&self) {
         let slots = self.slots.borrow();
-        for (n, slot) in slots.iter().enumerate() {
-            let first_of_its_port = !slots[..n].iter().any(|earlier| earlier.port == slot.port);
-            if first_of_its_port {
-                self.keep_port_listening(&slots, slot.port);
+        let states: alloc::vec::Vec<SlotState> = {
+            let sockets = self.sockets.borrow();
+            slots
+                .iter()
+                .map(|slot| {
+                    let socket = sockets.get::<tcp::Socket>(slot.handle);
+                    SlotState {
+                        port: slot.port,
+                        listening: socket.is_listening(),
+                        active: socket.is_active(),
+                        waiting_since_us: slot.waiting_since_us.get(),
+                        evicting: slot.evict.get(),
+                    }
+                })
+                .collect()
+        };
+        let now_us = (self.now_us)();
+        for (n, state) in states.iter().enumerate() {
+            if states[..n].iter().any(|earlier| earlier.port == state.port) {
+                continue;
+            }
+            match choose_eviction(&states, state.port, now_us) {
+                Eviction::Evict(victim) => {
+                    slots[victim].evict.set(true);
+                    self.counters.evicted.increment();
+                }
+                Eviction::WaitUntil(at) => self.deadlines.register(at),
+                Eviction::None => {}
             }
         }
     }
 
-    fn keep_port_listening(&self, all_slots: &[Slot], port: u16) {
-        let sockets = self.sockets.borrow();
-        let mut slots = all_slots.iter().filter(|s| s.port == port);
-        let listening = slots.clone().any(|s| sockets.get::<tcp::Socket>(s.handle).is_listening());
-        if listening || slots.clone().count() < 2 || slots.any(|s| s.evict.get()) {
-            return;
-        }
-        let oldest = all_slots
-            .iter()
-            .filter(|s| s.port == port && sockets.get::<tcp::Socket>(s.handle).is_active())
-            .min_by_key(|s| s.waiting_since_us.get());
-        if let Some(victim) = oldest {
-            let eligible_at = victim.waiting_since_us.get() + EVICT_AFTER_US;
-            if (self.now_us)() >= eligible_at {
-                victim.evict.set(true);
-                STATS.evicted.increment();
+    /// Reads what the client sent into `buf`: `Ready(Ok(0))` once it has
+    /// finished sending, `Pending` (with the waker registered) while nothing
+    /// is waiting.
+    pub fn poll_recv(&self, slot: usize, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize, SocketError>> {
+        self.with_socket(slot, |socket, this| {
+            if this.evict.get() {
+                Poll::Ready(Err(SocketError::Evicted))
+            } else if socket.can_recv() {
+                Poll::Ready(socket.recv_slice(buf).map_err(|_| SocketError::Closed))
+            } else if !socket.may_recv() {
+                Poll::Ready(Ok(0))
             } else {
-                self.deadlines.register(eligible_at);
+                socket.register_recv_waker(cx.waker());
+                Poll::Pending
             }
-        }
+        })
+        .unwrap_or(Poll::Ready(Err(SocketError::Closed)))
+    }
+
+    /// Waits for send buffer space, then hands it to `fill`, which returns
+    /// (bytes written, result). Sending counts as activity: the slot is not
+    /// an eviction candidate while it moves bytes.
+    pub async fn send_with<R>(&self, slot: usize, fill: impl FnOnce(&mut [u8]) -> (usize, R)) -> Result<R, SocketError> {
+        let mut fill = Some(fill);
+        poll_fn(|cx| {
+            self.with_socket(slot, |socket, this| {
+                if this.evict.get() {
+                    Poll::Ready(Err(SocketError::Evicted))
+                } else if socket.can_send() {
+                    this.waiting_since_us.set((self.now_us)());
+                    match fill.take() {
+                        Some(fill) => Poll::Ready(socket.send(fill).map_err(|_| SocketError::Closed)),
+                        None => Poll::Ready(Err(SocketError::Closed)),
+                    }
+                } else if !socket.may_send() {
+                    Poll::Ready(Err(SocketError::Closed))
+                } else {
+                    socket.register_send_waker(cx.waker());
+                    Poll::Pending
+                }
+            })
+            .unwrap_or(Poll::Ready(Err(SocketError::Closed)))
+        })
+        .await
     }
 
     /// Closes the slot's connection: gracefully if it is still open (so
     /// queued bytes such as an error response get out), by reset after
-    /// `linger` or if the peer does not finish.
-    pub async fn close(&self, slot: usize, linger: Duration) {
-        let deadline = (self.now_us)() + linger.as_millis() * 1000;
+    /// `linger_us` or if the peer does not finish.
+    pub async fn close(&self, slot: usize, linger_us: u64) {
+        let deadline = (self.now_us)() + linger_us;
         self.with_socket(slot, |socket, _| socket.close());
         let finished = poll_fn(|cx| {
             self.with_socket(slot, |socket, this| {
@@ -251,169 +333,49 @@ impl<'s> Shared<'s> {
     }
 }
 
-/// One HTTP slot's connection, as picoserve sees it.
-pub struct Connection<'a, 's> {
-    /// The shared sockets.
-    pub shared: &'a Shared<'s>,
-    /// Which slot.
-    pub slot: usize,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Reading half of a `Connection`.
-pub struct Reader<'a, 's>(&'a Shared<'s>, usize);
-/// Writing half of a `Connection`.
-pub struct Writer<'a, 's>(&'a Shared<'s>, usize);
-
-impl ErrorType for Reader<'_, '_> {
-    type Error = ConnectionError;
-}
-impl ErrorType for Writer<'_, '_> {
-    type Error = ConnectionError;
-}
-
-impl Read for Reader<'_, '_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ConnectionError> {
-        let Self(shared, slot) = *self;
-        if buf.is_empty() {
-            // picoserve asks for more bytes with no room left: the head is too large.
-            shared.with_slot(slot, |this| this.headers_too_large.set(true));
-            return Err(ConnectionError::HeadersTooLarge);
-        }
-        poll_fn(|cx| {
-            shared
-                .with_socket(slot, |socket, this| {
-                    if this.evict.get() {
-                        Poll::Ready(Err(ConnectionError::Evicted))
-                    } else if socket.can_recv() {
-                        Poll::Ready(socket.recv_slice(buf).map_err(|_| ConnectionError::Closed))
-                    } else if !socket.may_recv() {
-                        Poll::Ready(Ok(0))
-                    } else {
-                        socket.register_recv_waker(cx.waker());
-                        Poll::Pending
-                    }
-                })
-                .unwrap_or(Poll::Ready(Err(ConnectionError::Closed)))
-        })
-        .await
-    }
-}
-
-impl Writer<'_, '_> {
-    /// Waits for send buffer space, then hands it to `fill`, which returns
-    /// (bytes written, result).
-    async fn with_send_buffer<R>(&mut self, fill: impl FnOnce(&mut [u8]) -> (usize, R)) -> Result<R, ConnectionError> {
-        let Self(shared, slot) = *self;
-        let mut fill = Some(fill);
-        poll_fn(|cx| {
-            shared
-                .with_socket(slot, |socket, this| {
-                    if this.evict.get() {
-                        Poll::Ready(Err(ConnectionError::Evicted))
-                    } else if socket.can_send() {
-                        this.waiting_since_us.set((shared.now_us)());
-                        match fill.take() {
-                            Some(fill) => Poll::Ready(socket.send(fill).map_err(|_| ConnectionError::Closed)),
-                            None => Poll::Ready(Err(ConnectionError::Closed)),
-                        }
-                    } else if !socket.may_send() {
-                        Poll::Ready(Err(ConnectionError::Closed))
-                    } else {
-                        socket.register_send_waker(cx.waker());
-                        Poll::Pending
-                    }
-                })
-                .unwrap_or(Poll::Ready(Err(ConnectionError::Closed)))
-        })
-        .await
-    }
-}
-
-impl embedded_io_async::Write for Writer<'_, '_> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, ConnectionError> {
-        self.with_send_buffer(|space| {
-            let n = space.len().min(buf.len());
-            space[..n].copy_from_slice(&buf[..n]);
-            (n, n)
-        })
-        .await
+    fn serving(waiting_since_us: u64) -> SlotState {
+        SlotState { port: 80, listening: false, active: true, waiting_since_us, evicting: false }
     }
 
-    /// Queued bytes go out on the stack's next poll; waiting here for their
-    /// ACK would cost a round trip per response.
-    async fn flush(&mut self) -> Result<(), ConnectionError> {
-        Ok(())
-    }
-}
-
-impl Write for Writer<'_, '_> {
-    async fn write_with<F: FnOnce(picoserve::mem::BorrowedCursor<'_>) -> R, R>(&mut self, f: F) -> Result<R, ConnectionError> {
-        self.with_send_buffer(|space| {
-            let mut buffer = BorrowedBuffer::new(space);
-            let result = f(buffer.unfilled());
-            (buffer.len(), result)
-        })
-        .await
-    }
-}
-
-/// The runtime marker for picoserve's `Socket` and `Timer`.
-pub struct KernelRuntime;
-
-impl<'a, 's> picoserve::io::Socket<KernelRuntime> for Connection<'a, 's> {
-    type Error = ConnectionError;
-    type ReadHalf<'r>
-        = Reader<'a, 's>
-    where
-        Self: 'r;
-    type WriteHalf<'r>
-        = Writer<'a, 's>
-    where
-        Self: 'r;
-
-    fn split(&mut self) -> (Self::ReadHalf<'_>, Self::WriteHalf<'_>) {
-        (Reader(self.shared, self.slot), Writer(self.shared, self.slot))
+    #[test]
+    fn a_listening_socket_means_nobody_is_evicted() {
+        let slots = [serving(0), SlotState { listening: true, active: false, ..serving(0) }];
+        assert_eq!(choose_eviction(&slots, 80, 10_000_000), Eviction::None);
     }
 
-    async fn abort<T: picoserve::Timer<KernelRuntime>>(
-        self,
-        timeouts: &picoserve::Timeouts,
-        _timer: &T,
-    ) -> Result<(), picoserve::Error<ConnectionError>> {
-        let too_large = self.shared.with_slot(self.slot, |s| s.headers_too_large.get()).unwrap_or(false);
-        if too_large {
-            STATS.bad_requests.increment();
-            let mut writer = Writer(self.shared, self.slot);
-            let _ = embedded_io_async::Write::write_all(&mut writer, HEADERS_TOO_LARGE).await;
-        }
-        // A graceful close delivers what picoserve queued (its 400 page, our 431).
-        self.shared.close(self.slot, timeouts.write).await;
-        Ok(())
+    #[test]
+    fn the_longest_waiting_connection_goes_first() {
+        let slots = [serving(300_000), serving(100_000), serving(200_000)];
+        assert_eq!(choose_eviction(&slots, 80, 1_000_000), Eviction::Evict(1));
     }
 
-    async fn shutdown<T: picoserve::Timer<KernelRuntime>>(
-        self,
-        timeouts: &picoserve::Timeouts,
-        _timer: &T,
-    ) -> Result<(), picoserve::Error<ConnectionError>> {
-        self.shared.close(self.slot, timeouts.read_request).await;
-        Ok(())
+    #[test]
+    fn a_connection_that_just_moved_bytes_is_not_evicted_yet() {
+        let slots = [serving(900_000), serving(800_000)];
+        assert_eq!(choose_eviction(&slots, 80, 1_000_000), Eviction::WaitUntil(1_300_000));
+        assert_eq!(choose_eviction(&slots, 80, 1_300_000), Eviction::Evict(1));
     }
-}
 
-const HEADERS_TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 35\r\nConnection: close\r\n\r\nRequest headers are too large here.\n";
+    #[test]
+    fn one_eviction_at_a_time() {
+        let slots = [serving(0), SlotState { evicting: true, ..serving(0) }];
+        assert_eq!(choose_eviction(&slots, 80, 10_000_000), Eviction::None);
+    }
 
-/// picoserve's clock: sleeps registered with the executor's deadlines.
-#[derive(Clone, Copy)]
-pub struct KernelTimer<'a> {
-    /// Where to register wake-ups.
-    pub deadlines: &'a Deadlines,
-    /// Microseconds since power-on.
-    pub now_us: fn() -> u64,
-}
+    #[test]
+    fn a_single_slot_port_finishes_its_client() {
+        let slots = [serving(0), SlotState { port: 443, ..serving(0) }];
+        assert_eq!(choose_eviction(&slots, 443, 10_000_000), Eviction::None);
+    }
 
-impl picoserve::Timer<KernelRuntime> for KernelTimer<'_> {
-    fn delay(&self, duration: Duration) -> impl core::future::Future<Output = ()> {
-        Sleep::until((self.now_us)() + duration.as_millis() * 1000, self.now_us, self.deadlines)
+    #[test]
+    fn ports_are_decided_separately() {
+        let slots = [serving(0), serving(0), SlotState { port: 443, listening: true, active: false, ..serving(0) }, SlotState { port: 443, ..serving(0) }];
+        assert_eq!(choose_eviction(&slots, 443, 10_000_000), Eviction::None);
+        assert_eq!(choose_eviction(&slots, 80, 10_000_000), Eviction::Evict(0));
     }
 }

@@ -41,6 +41,11 @@ pub struct Config {
     pub canonical_name: String,
     /// Crash on purpose once the network is up (`crash=panic` or `crash=fault`).
     pub crash: Option<CrashTrigger>,
+    /// The access point, used when the board has a radio (`wifi_ssid=2048`,
+    /// `wifi_channel=6`, `wifi_security=open|wpa2`, `wifi_passphrase=…`,
+    /// `wifi_country=DE`, `wifi_stations=64`, `wifi_isolation=on|off`,
+    /// `wifi_inactivity=300` seconds).
+    pub wifi: wifi::Config,
 }
 
 impl Default for Config {
@@ -55,12 +60,23 @@ impl Default for Config {
             lease_secs: 3600,
             canonical_name: String::from("2048.home.arpa"),
             crash: None,
+            wifi: wifi::Config::default(),
         }
     }
 }
 
 /// Most HTTP slots that can be asked for: each holds TCP buffers.
 pub const MAX_HTTP_SLOTS: usize = 64;
+
+/// Most stations the access point may be told to hold.
+const MAX_STATIONS: usize = 256;
+
+/// `wifi_security` and `wifi_passphrase`, which only make sense together.
+#[derive(Default)]
+struct WifiSecurity {
+    wpa2: bool,
+    passphrase: Option<String>,
+}
 
 /// A bootargs word that was not applied, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,11 +94,20 @@ impl Config {
     pub fn from_bootargs(bootargs: &str) -> (Self, Vec<Rejected>) {
         let mut config = Self::default();
         let mut rejected = Vec::new();
+        let mut security = WifiSecurity::default();
         for word in bootargs.split_ascii_whitespace() {
             let Some((key, value)) = word.split_once('=') else { continue };
-            if let Err(reason) = config.apply(key, value) {
+            let applied = if key.starts_with("wifi_") { config.apply_wifi(key, value, &mut security) } else { config.apply(key, value) };
+            if let Err(reason) = applied {
                 rejected.push(Rejected { word: String::from(word), reason });
             }
+        }
+        match security {
+            WifiSecurity { wpa2: true, passphrase: Some(passphrase) } => config.wifi.security = wifi::Security::Wpa2 { passphrase },
+            WifiSecurity { wpa2: true, passphrase: None } => {
+                rejected.push(Rejected { word: String::from("wifi_security=wpa2"), reason: "needs wifi_passphrase=: the network stays open" });
+            }
+            WifiSecurity { wpa2: false, .. } => {}
         }
         if let Err(reason) = config.check_pool() {
             if bootargs.contains("dhcp_pool=") {
@@ -150,6 +175,68 @@ impl Config {
                 });
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply_wifi(&mut self, key: &str, value: &str, security: &mut WifiSecurity) -> Result<(), &'static str> {
+        let wifi = &mut self.wifi;
+        match key {
+            "wifi_ssid" => {
+                if value.is_empty() || value.len() > 32 {
+                    return Err("must be 1 to 32 bytes");
+                }
+                wifi.ssid = String::from(value);
+            }
+            "wifi_channel" => {
+                let channel: u8 = value.parse().map_err(|_| "not a number")?;
+                if !(1..=13).contains(&channel) {
+                    return Err("must be 1 to 13");
+                }
+                wifi.channel = channel;
+            }
+            "wifi_security" => {
+                security.wpa2 = match value {
+                    "open" => false,
+                    "wpa2" => true,
+                    _ => return Err("expected open or wpa2"),
+                };
+            }
+            "wifi_passphrase" => {
+                if !(8..=63).contains(&value.len()) || !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                    return Err("must be 8 to 63 printable ASCII characters");
+                }
+                security.passphrase = Some(String::from(value));
+            }
+            "wifi_country" => {
+                let code: [u8; 2] = value.as_bytes().try_into().map_err(|_| "expected two letters")?;
+                if !code.iter().all(u8::is_ascii_alphabetic) {
+                    return Err("expected two letters");
+                }
+                wifi.country = code.map(|letter| letter.to_ascii_uppercase());
+            }
+            "wifi_stations" => {
+                let stations: usize = value.parse().map_err(|_| "not a number")?;
+                if !(1..=MAX_STATIONS).contains(&stations) {
+                    return Err("must be 1 to 256");
+                }
+                wifi.max_stations = stations;
+            }
+            "wifi_isolation" => {
+                wifi.client_isolation = match value {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err("expected on or off"),
+                };
+            }
+            "wifi_inactivity" => {
+                let secs: u64 = value.parse().map_err(|_| "not a number of seconds")?;
+                if !(1..=86_400).contains(&secs) {
+                    return Err("must be 1 s to a day");
+                }
+                wifi.inactivity_timeout_us = secs * 1_000_000;
+            }
+            _ => return Err("not a Wi-Fi setting"),
         }
         Ok(())
     }
@@ -229,6 +316,30 @@ mod tests {
         assert_eq!(config, Config::default());
         let words: Vec<_> = rejected.iter().map(|r| r.word.as_str()).collect();
         assert_eq!(words, ["ip=10.42.0.999", "http_slots=0", "lease=abc", "name=bad..name", "crash=maybe", "dhcp_pool=1"]);
+    }
+
+    #[test]
+    fn wifi_settings_come_from_the_bootargs() {
+        let (config, rejected) = Config::from_bootargs(
+            "wifi_ssid=Booth-2048 wifi_channel=11 wifi_passphrase=correct-horse wifi_security=wpa2 wifi_country=us wifi_stations=8 wifi_isolation=off wifi_inactivity=5",
+        );
+        assert_eq!(rejected, []);
+        let wifi = config.wifi;
+        assert_eq!((wifi.ssid.as_str(), wifi.channel, wifi.country), ("Booth-2048", 11, *b"US"));
+        assert_eq!(wifi.security, wifi::Security::Wpa2 { passphrase: String::from("correct-horse") });
+        assert_eq!((wifi.max_stations, wifi.client_isolation, wifi.inactivity_timeout_us), (8, false, 5_000_000));
+    }
+
+    #[test]
+    fn bad_wifi_settings_keep_the_open_booth_network() {
+        let (config, rejected) = Config::from_bootargs(
+            "wifi_ssid=012345678901234567890123456789012 wifi_channel=14 wifi_security=wep wifi_passphrase=short wifi_country=D wifi_stations=0 wifi_isolation=maybe wifi_inactivity=0 wifi_power=max",
+        );
+        assert_eq!(config.wifi, wifi::Config::default());
+        assert_eq!(rejected.len(), 9);
+        let (config, rejected) = Config::from_bootargs("wifi_security=wpa2");
+        assert_eq!(config.wifi.security, wifi::Security::Open);
+        assert_eq!(rejected[0].word, "wifi_security=wpa2");
     }
 
     #[test]

@@ -15,9 +15,12 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::net::Ipv4Addr;
 
+use core::cell::RefCell;
+
 use edge_dhcp::{DhcpOption, Ipv4Addrs, MessageType, Options, Packet};
 
 use super::config::Config;
+use crate::net::datagram::DatagramService;
 
 /// UDP port the replies go to (RFC 2131, section 4.1).
 pub const CLIENT_PORT: u16 = 68;
@@ -428,8 +431,54 @@ impl fmt::Display for MacAddr {
     }
 }
 
+/// The DHCP server on UDP port 67, as the network loop runs it and
+/// `/stats.json` reads it.
+pub struct DhcpService {
+    server: RefCell<DhcpServer>,
+}
+
+/// What `/stats.json` shows of the DHCP server.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DhcpFigures {
+    /// Events since boot.
+    pub counters: DhcpCounters,
+    /// Leases in force now.
+    pub leases_active: usize,
+    /// Addresses in the pool.
+    pub pool: usize,
+}
+
+impl DhcpService {
+    /// Serves `server` on port 67.
+    pub fn new(server: DhcpServer) -> Self {
+        Self { server: RefCell::new(server) }
+    }
+
+    /// The server's figures at `now_secs` (zeros in the impossible case of
+    /// being asked while a datagram is being answered).
+    pub fn figures(&self, now_secs: u64) -> DhcpFigures {
+        self.server.try_borrow().map_or(DhcpFigures::default(), |server| DhcpFigures {
+            counters: server.counters(),
+            leases_active: server.leases_active(now_secs),
+            pool: server.pool_size(),
+        })
+    }
+}
+
+impl DatagramService for DhcpService {
+    fn port(&self) -> u16 {
+        67
+    }
+
+    fn handle(&self, request: &[u8], _from: (Ipv4Addr, u16), now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
+        let mut server = self.server.try_borrow_mut().ok()?;
+        let answer = server.handle(request, now_us / 1_000_000, reply)?;
+        Some((answer.len, answer.destination, answer.port))
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// DHCPDISCOVER from BusyBox udhcpc 1.35 (`-F phone -V android-dhcp-13`),
@@ -513,7 +562,8 @@ mod tests {
         send(server, &packet(DISCOVER, id, [0; 4], &[]), now).map(|r| r.yiaddr())
     }
 
-    fn lease(server: &mut DhcpServer, id: u8, now: u64) -> Ipv4Addr {
+    /// A lease for client `id`, through DISCOVER and REQUEST.
+    pub(crate) fn lease(server: &mut DhcpServer, id: u8, now: u64) -> Ipv4Addr {
         let offered = discover(server, id, now).unwrap();
         let ack = send(server, &packet(REQUEST, id, [0; 4], &[(50, &offered.octets()), (54, SERVER)]), now).unwrap();
         assert_eq!((ack.kind(), ack.yiaddr()), (5, offered));

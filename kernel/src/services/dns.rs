@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+use core::cell::RefCell;
 use core::net::Ipv4Addr;
 
 use domain::base::iana::{Class, Opcode, OptRcode, Rcode};
@@ -17,6 +18,8 @@ use domain::base::wire::{Composer, ParseError};
 use domain::base::{Header, Message, Record, Rtype, Ttl};
 use domain::dep::octseq::{OctetsBuilder, ShortBuf, Truncate};
 use domain::rdata::A;
+
+use crate::net::datagram::DatagramService;
 
 /// TTL of every answer: short, so that a phone that leaves the booth soon
 /// stops sending the whole internet to 10.42.0.1.
@@ -114,6 +117,37 @@ impl DnsServer {
     /// Queries since boot.
     pub fn counters(&self) -> DnsCounters {
         self.counters
+    }
+}
+
+/// The catch-all DNS server on UDP port 53 (every name is the appliance),
+/// as the network loop runs it and `/stats.json` reads it.
+pub struct DnsService {
+    server: RefCell<DnsServer>,
+    address: Ipv4Addr,
+}
+
+impl DnsService {
+    /// Serves `server`, answering every A question with `address`.
+    pub fn new(server: DnsServer, address: Ipv4Addr) -> Self {
+        Self { server: RefCell::new(server), address }
+    }
+
+    /// Queries since boot (zeros in the impossible case of being asked
+    /// while a datagram is being answered).
+    pub fn counters(&self) -> DnsCounters {
+        self.server.try_borrow().map_or(DnsCounters::default(), |server| server.counters())
+    }
+}
+
+impl DatagramService for DnsService {
+    fn port(&self) -> u16 {
+        53
+    }
+
+    fn handle(&self, request: &[u8], from: (Ipv4Addr, u16), _now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
+        let len = self.server.try_borrow_mut().ok()?.respond(request, self.address, reply)?;
+        Some((len, from.0, from.1))
     }
 }
 

@@ -18,7 +18,7 @@ use picoserve::ResponseSent;
 
 use super::captive::{self, PortalAnswer};
 use super::site::{self, Asset, Lookup};
-use super::stats::{self, Platform, STATS};
+use super::stats::{self, Sources};
 
 /// The request facts that decide the response.
 #[derive(Debug, Default)]
@@ -178,8 +178,8 @@ impl Content for Payload<'_> {
 
 /// The appliance's HTTP service: every path goes through `route`.
 pub struct HttpService<'p> {
-    /// Where uptime and heap figures come from.
-    pub platform: &'p dyn Platform,
+    /// Where every figure of `/stats.json` lives (requests are counted in `stats.http`).
+    pub stats: Sources<'p>,
     /// Name and address, for the captive portal.
     pub identity: Identity<'p>,
 }
@@ -193,7 +193,7 @@ impl PathRouterService for HttpService<'_> {
         request: Request<'_, R>,
         response_writer: W,
     ) -> Result<ResponseSent, W::Error> {
-        STATS.requests.increment();
+        self.stats.http.requests.increment();
         let parts = &request.parts;
         let method = parts.method();
         let send_body = method != "HEAD";
@@ -227,7 +227,7 @@ impl PathRouterService for HttpService<'_> {
             Route::Stats => {
                 let mut json = String::new();
                 // Writing into a String cannot fail.
-                let _ = stats::write_json(&mut json, &STATS, self.platform);
+                let _ = stats::write_json(&mut json, &self.stats);
                 let body = Payload { bytes: json.as_bytes(), content_type: "application/json", send_body };
                 let response = Response::ok(body).with_header("Cache-Control", "no-store");
                 response_writer.write_response(connection, response).await

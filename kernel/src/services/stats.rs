@@ -1,192 +1,74 @@
-//! Live counters of the appliance, and their `/stats.json` rendering.
+//! `/stats.json`: the appliance's live figures, read where each layer keeps
+//! them at the moment a page asks.
 //!
-//! Counters are lock-free atomics that any layer bumps (frames in the NIC
-//! adapter, requests in HTTP); the JSON is rendered on demand from a
-//! `Snapshot` so that the rendering is testable on the host.
+//! Every layer owns its counters (the NIC adapter, the TCP slots, HTTP,
+//! DHCP, DNS, TLS; the heap and the clock through `Platform`); `Sources`
+//! borrows them all and `write_json` renders them, so nothing is copied from
+//! one structure to another and the rendering is testable on the host.
 
 #![deny(unsafe_code)]
 
+use core::cell::RefCell;
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 
-/// A monotonically increasing event count.
-pub struct Counter(AtomicU32);
+use wifi::AccessPoint;
 
-impl Counter {
-    /// Starts at zero.
-    pub const fn new() -> Self {
-        Self(AtomicU32::new(0))
-    }
-    /// Counts one event.
-    pub fn increment(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-    /// Events so far.
-    pub fn get(&self) -> u32 {
-        self.0.load(Ordering::Relaxed)
-    }
-    /// Sets an absolute value (for figures measured once, like boot time).
-    pub fn set(&self, value: u32) {
-        self.0.store(value, Ordering::Relaxed);
-    }
-}
-
-impl Default for Counter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// A level that goes up and down, with its peak.
-pub struct Gauge {
-    now: AtomicU32,
-    peak: AtomicU32,
-}
-
-impl Gauge {
-    /// Starts at zero.
-    pub const fn new() -> Self {
-        Self { now: AtomicU32::new(0), peak: AtomicU32::new(0) }
-    }
-    /// One more.
-    pub fn up(&self) {
-        let now = self.now.fetch_add(1, Ordering::Relaxed) + 1;
-        self.peak.fetch_max(now, Ordering::Relaxed);
-    }
-    /// One fewer.
-    pub fn down(&self) {
-        self.now.fetch_sub(1, Ordering::Relaxed);
-    }
-    /// The current level.
-    pub fn get(&self) -> u32 {
-        self.now.load(Ordering::Relaxed)
-    }
-    /// The highest level seen.
-    pub fn peak(&self) -> u32 {
-        self.peak.load(Ordering::Relaxed)
-    }
-}
-
-impl Default for Gauge {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Every counter the appliance keeps.
-pub struct Stats {
-    /// Milliseconds from entry to listening, measured by the kernel.
-    pub boot_ms: Counter,
-    /// HTTP requests answered.
-    pub requests: Counter,
-    /// Requests refused as malformed (400, 431).
-    pub bad_requests: Counter,
-    /// Connections closed for being idle or too slow.
-    pub timed_out: Counter,
-    /// Idle connections closed early to make room for a new client.
-    pub evicted: Counter,
-    /// Open HTTP connections.
-    pub connections: Gauge,
-    /// Ethernet frames received.
-    pub rx_frames: Counter,
-    /// Ethernet frames sent.
-    pub tx_frames: Counter,
-    /// Received frames dropped (bad length, errors).
-    pub rx_dropped: Counter,
-    /// Frames the NIC refused to send.
-    pub tx_dropped: Counter,
-    /// DHCP leases in force (0 when no DHCP server runs).
-    pub leases_active: Counter,
-    /// Addresses in the DHCP pool.
-    pub leases_pool: Counter,
-    /// DHCP packets dropped as malformed or not for us.
-    pub dhcp_dropped: Counter,
-    /// DISCOVERs left unanswered because the pool was full.
-    pub dhcp_exhausted: Counter,
-    /// DNS datagrams received.
-    pub dns_queries: Counter,
-    /// DNS datagrams dropped or answered FORMERR.
-    pub dns_bad: Counter,
-    /// The TLS boot self-test: `SELF_TEST_OFF`, `_PENDING`, `_PASSED` or `_FAILED`.
-    pub tls_self_test: Counter,
-    /// The self-test's handshake time in µs.
-    pub tls_self_test_handshake_us: Counter,
-    /// TLS handshakes completed on port 443.
-    pub tls_handshakes: Counter,
-    /// TLS connections that ended before or during the handshake (alerts,
-    /// garbage, timeouts, TLS 1.2-only clients).
-    pub tls_failures: Counter,
-}
-
-/// `tls_self_test`: TLS is off (no entropy or no certificate).
-pub const SELF_TEST_OFF: u32 = 0;
-/// `tls_self_test`: not finished yet.
-pub const SELF_TEST_PENDING: u32 = 1;
-/// `tls_self_test`: passed.
-pub const SELF_TEST_PASSED: u32 = 2;
-/// `tls_self_test`: failed.
-pub const SELF_TEST_FAILED: u32 = 3;
-
-/// The one set of counters.
-pub static STATS: Stats = Stats::new();
-
-impl Stats {
-    /// Every counter at zero.
-    pub const fn new() -> Self {
-        Self {
-            boot_ms: Counter::new(),
-            requests: Counter::new(),
-            bad_requests: Counter::new(),
-            timed_out: Counter::new(),
-            evicted: Counter::new(),
-            connections: Gauge::new(),
-            rx_frames: Counter::new(),
-            tx_frames: Counter::new(),
-            rx_dropped: Counter::new(),
-            tx_dropped: Counter::new(),
-            leases_active: Counter::new(),
-            leases_pool: Counter::new(),
-            dhcp_dropped: Counter::new(),
-            dhcp_exhausted: Counter::new(),
-            dns_queries: Counter::new(),
-            dns_bad: Counter::new(),
-            tls_self_test: Counter::new(),
-            tls_self_test_handshake_us: Counter::new(),
-            tls_handshakes: Counter::new(),
-            tls_failures: Counter::new(),
-        }
-    }
-}
-
-impl Default for Stats {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Heap figures in bytes.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HeapUsage {
-    /// Allocated now.
-    pub used: usize,
-    /// Free now.
-    pub free: usize,
-    /// Most ever allocated at once.
-    pub high_water: usize,
-}
+use super::dhcp::DhcpService;
+use super::dns::DnsService;
+use super::serve::{HttpCounters, SelfTest, TlsStatus};
+use crate::counters::HeapUsage;
+use crate::net::bridge::BridgeCounters;
+use crate::net::device::NicCounters;
+use crate::net::tcp::SlotCounters;
 
 /// The platform facts that are not counters: where they come from differs
 /// between the kernel and a host test.
 pub trait Platform {
     /// Milliseconds since power-on.
     fn uptime_ms(&self) -> u64;
+    /// Milliseconds from the kernel's entry to listening (0 until then).
+    fn boot_ms(&self) -> u32;
     /// The heap right now.
     fn heap(&self) -> HeapUsage;
 }
 
-/// Writes `/stats.json` for `stats` as seen on `platform`.
-pub fn write_json(out: &mut impl Write, stats: &Stats, platform: &dyn Platform) -> fmt::Result {
+/// Where each figure of `/stats.json` lives.
+pub struct Sources<'a> {
+    /// Uptime, boot time, heap.
+    pub platform: &'a dyn Platform,
+    /// Requests, bad requests, timeouts.
+    pub http: &'a HttpCounters,
+    /// Open connections, evictions.
+    pub slots: &'a SlotCounters,
+    /// Frames and drops at the NIC.
+    pub nic: &'a NicCounters,
+    /// The DHCP server's drops and leases.
+    pub dhcp: &'a DhcpService,
+    /// The DNS server's queries.
+    pub dns: &'a DnsService,
+    /// HTTPS and its self-test.
+    pub tls: &'a TlsStatus,
+    /// The Wi-Fi access point, on boards with a radio.
+    pub wifi: Option<WifiSource<'a>>,
+}
+
+/// Where the access point's figures live.
+#[derive(Clone, Copy)]
+pub struct WifiSource<'a> {
+    /// The access point (read between passes of the network loop).
+    pub ap: &'a RefCell<AccessPoint>,
+    /// What the bridge between radio, wire and stack dropped.
+    pub bridge: &'a BridgeCounters,
+}
+
+/// Writes `/stats.json` from `sources`.
+pub fn write_json(out: &mut impl Write, sources: &Sources) -> fmt::Result {
+    let Sources { platform, http, slots, nic, dhcp, dns, tls, wifi } = sources;
     let heap = platform.heap();
+    let uptime_ms = platform.uptime_ms();
+    let dhcp_figures = dhcp.figures(uptime_ms / 1000);
+    let dns_counters = dns.counters();
     write!(
         out,
         concat!(
@@ -198,53 +80,147 @@ pub fn write_json(out: &mut impl Write, stats: &Stats, platform: &dyn Platform) 
             "\"dhcp\":{{\"dropped\":{},\"exhausted\":{}}},\"dns\":{{\"queries\":{},\"bad\":{}}}"
         ),
         env!("CARGO_PKG_VERSION"),
-        platform.uptime_ms(),
-        stats.boot_ms.get(),
-        stats.requests.get(),
-        stats.bad_requests.get(),
-        stats.timed_out.get(),
-        stats.evicted.get(),
-        stats.connections.get(),
-        stats.connections.peak(),
+        uptime_ms,
+        platform.boot_ms(),
+        http.requests.get(),
+        http.bad_requests.get(),
+        http.timed_out.get(),
+        slots.evicted.get(),
+        slots.connections.get(),
+        slots.connections.peak(),
         heap.used,
         heap.free,
         heap.high_water,
-        stats.rx_frames.get(),
-        stats.tx_frames.get(),
-        stats.rx_dropped.get(),
-        stats.tx_dropped.get(),
-        stats.dhcp_dropped.get(),
-        stats.dhcp_exhausted.get(),
-        stats.dns_queries.get(),
-        stats.dns_bad.get(),
+        nic.rx_frames.get(),
+        nic.tx_frames.get(),
+        nic.rx_dropped.get(),
+        nic.tx_dropped.get(),
+        dhcp_figures.counters.malformed + dhcp_figures.counters.foreign,
+        dhcp_figures.counters.exhausted,
+        dns_counters.queries,
+        dns_counters.formerr + dns_counters.dropped,
     )?;
-    let self_test = match stats.tls_self_test.get() {
-        SELF_TEST_PENDING => "pending",
-        SELF_TEST_PASSED => "passed",
-        SELF_TEST_FAILED => "failed",
-        _ => "off",
+    let self_test = match tls.self_test() {
+        SelfTest::Pending => "pending",
+        SelfTest::Passed => "passed",
+        SelfTest::Failed => "failed",
+        SelfTest::Off => "off",
     };
+    let (handshakes, failures) = tls.server.get().map_or((0, 0), |server| (server.counters.handshakes.load(Ordering::Relaxed), server.counters.failures()));
     write!(
         out,
-        ",\"tls\":{{\"self_test\":\"{self_test}\",\"self_test_handshake_us\":{},\"handshakes\":{},\"failures\":{}}}",
-        stats.tls_self_test_handshake_us.get(),
-        stats.tls_handshakes.get(),
-        stats.tls_failures.get()
+        ",\"tls\":{{\"self_test\":\"{self_test}\",\"self_test_handshake_us\":{},\"handshakes\":{handshakes},\"failures\":{failures}}}",
+        tls.self_test_handshake_us.get(),
     )?;
-    if stats.leases_pool.get() > 0 {
-        write!(out, ",\"leases\":{{\"active\":{},\"pool\":{}}}", stats.leases_active.get(), stats.leases_pool.get())?;
+    if dhcp_figures.pool > 0 {
+        write!(out, ",\"leases\":{{\"active\":{},\"pool\":{}}}", dhcp_figures.leases_active, dhcp_figures.pool)?;
+    }
+    if let Some(wifi) = wifi {
+        write_wifi(out, wifi)?;
     }
     out.write_char('}')
+}
+
+/// The `"wifi"` object: the access point's settings and every counter it
+/// keeps (stations, joins, handshake failures, drops by reason), then the
+/// bridge's drops.
+fn write_wifi(out: &mut impl Write, wifi: &WifiSource) -> fmt::Result {
+    let Ok(ap) = wifi.ap.try_borrow() else { return Ok(()) };
+    let config = ap.config();
+    let security = match config.security {
+        wifi::Security::Open => "open",
+        wifi::Security::Wpa2 { .. } => "wpa2",
+    };
+    out.write_str(",\"wifi\":{\"ssid\":\"")?;
+    for c in config.ssid.chars() {
+        match c {
+            '"' | '\\' => write!(out, "\\{c}")?,
+            c if c.is_control() => write!(out, "\\u{:04x}", u32::from(c))?,
+            c => out.write_char(c)?,
+        }
+    }
+    write!(out, "\",\"channel\":{},\"security\":\"{security}\"", config.channel)?;
+    let mut result = Ok(());
+    ap.counters().for_each(|name, value| {
+        if result.is_ok() {
+            result = write!(out, ",\"{name}\":{value}");
+        }
+    });
+    result?;
+    let bridge = wifi.bridge;
+    write!(
+        out,
+        ",\"bridge_stack_queue_full\":{},\"bridge_radio_refused\":{},\"bridge_radio_dropped\":{}}}",
+        bridge.stack_queue_full.get(),
+        bridge.radio_refused.get(),
+        bridge.radio_dropped.get()
+    )
+}
+
+/// Every source of `/stats.json` at zero, for host tests that serve pages.
+#[cfg(test)]
+pub(crate) struct TestSources {
+    pub(crate) http: HttpCounters,
+    pub(crate) slots: SlotCounters,
+    pub(crate) nic: NicCounters,
+    pub(crate) dhcp: DhcpService,
+    pub(crate) dns: DnsService,
+    pub(crate) tls: TlsStatus,
+}
+
+#[cfg(test)]
+impl TestSources {
+    /// Zeroed counters, the default DHCP pool, DNS answering 10.42.0.1.
+    pub(crate) fn new() -> Self {
+        use super::config::Config;
+        use super::dhcp::DhcpServer;
+        use super::dns::DnsServer;
+        Self {
+            http: HttpCounters::default(),
+            slots: SlotCounters::default(),
+            nic: NicCounters::default(),
+            dhcp: DhcpService::new(DhcpServer::new(&Config::default())),
+            dns: DnsService::new(DnsServer::new(), core::net::Ipv4Addr::new(10, 42, 0, 1)),
+            tls: TlsStatus::default(),
+        }
+    }
+
+    /// The sources, on a platform that reports zeros.
+    pub(crate) fn sources(&self) -> Sources<'_> {
+        Sources { platform: &ZeroPlatform, http: &self.http, slots: &self.slots, nic: &self.nic, dhcp: &self.dhcp, dns: &self.dns, tls: &self.tls, wifi: None }
+    }
+}
+
+/// A platform whose figures are all zero.
+#[cfg(test)]
+struct ZeroPlatform;
+
+#[cfg(test)]
+impl Platform for ZeroPlatform {
+    fn uptime_ms(&self) -> u64 {
+        0
+    }
+    fn boot_ms(&self) -> u32 {
+        0
+    }
+    fn heap(&self) -> HeapUsage {
+        HeapUsage::default()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::config::Config;
+    use crate::services::dhcp::DhcpServer;
 
     struct FakePlatform;
     impl Platform for FakePlatform {
         fn uptime_ms(&self) -> u64 {
             61_000
+        }
+        fn boot_ms(&self) -> u32 {
+            3
         }
         fn heap(&self) -> HeapUsage {
             HeapUsage { used: 1024, free: 4096, high_water: 2048 }
@@ -253,15 +229,17 @@ mod tests {
 
     #[test]
     fn json_has_every_figure_the_booth_page_reads() {
-        let stats = Stats::new();
-        stats.boot_ms.set(3);
-        stats.requests.increment();
-        stats.connections.up();
-        stats.connections.up();
-        stats.connections.down();
-        stats.rx_frames.increment();
+        let parts = TestSources::new();
+        let no_pool = Config { pool_start: core::net::Ipv4Addr::new(10, 42, 0, 20), pool_end: core::net::Ipv4Addr::new(10, 42, 0, 10), ..Config::default() };
+        let dhcp = DhcpService::new(DhcpServer::new(&no_pool));
+        parts.http.requests.increment();
+        parts.slots.connections.up();
+        parts.slots.connections.up();
+        parts.slots.connections.down();
+        parts.nic.rx_frames.increment();
+        let sources = Sources { platform: &FakePlatform, dhcp: &dhcp, ..parts.sources() };
         let mut json = String::new();
-        write_json(&mut json, &stats, &FakePlatform).unwrap();
+        write_json(&mut json, &sources).unwrap();
         assert_eq!(
             json,
             concat!(
@@ -274,10 +252,44 @@ mod tests {
                 "\"tls\":{\"self_test\":\"off\",\"self_test_handshake_us\":0,\"handshakes\":0,\"failures\":0}}"
             )
         );
-        stats.leases_pool.set(241);
-        stats.leases_active.set(2);
+        let mut leasing = DhcpServer::new(&Config::default());
+        crate::services::dhcp::tests::lease(&mut leasing, 1, 0);
+        crate::services::dhcp::tests::lease(&mut leasing, 2, 0);
+        let dhcp = DhcpService::new(leasing);
+        let sources = Sources { dhcp: &dhcp, ..sources };
         json.clear();
-        write_json(&mut json, &stats, &FakePlatform).unwrap();
+        write_json(&mut json, &sources).unwrap();
         assert!(json.ends_with(",\"leases\":{\"active\":2,\"pool\":241}}"), "{json}");
+    }
+
+    #[test]
+    fn wifi_figures_appear_with_an_access_point() {
+        struct Sevens;
+        impl rand_core::RngCore for Sevens {
+            fn next_u32(&mut self) -> u32 {
+                7
+            }
+            fn next_u64(&mut self) -> u64 {
+                7
+            }
+            fn fill_bytes(&mut self, dest: &mut [u8]) {
+                dest.fill(7);
+            }
+            fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+                dest.fill(7);
+                Ok(())
+            }
+        }
+        let parts = TestSources::new();
+        let config = wifi::Config { ssid: String::from("a \"quoted\" 2048"), ..wifi::Config::default() };
+        let ap = RefCell::new(AccessPoint::new(config, [2, 0, 0, 0, 0, 1], &mut Sevens).unwrap());
+        let bridge = BridgeCounters::default();
+        let sources = Sources { wifi: Some(WifiSource { ap: &ap, bridge: &bridge }), ..parts.sources() };
+        let mut json = String::new();
+        write_json(&mut json, &sources).unwrap();
+        let wifi = &json[json.find(",\"wifi\":").expect("a wifi object")..];
+        assert!(wifi.starts_with(",\"wifi\":{\"ssid\":\"a \\\"quoted\\\" 2048\",\"channel\":6,\"security\":\"open\",\"stations\":0,\"stations_peak\":0,\"joins\":0,"), "{wifi}");
+        assert!(wifi.contains(",\"handshake_failures\":0,") && wifi.contains(",\"drop_mic\":0,"), "{wifi}");
+        assert!(wifi.ends_with(",\"bridge_radio_dropped\":0}}"), "{wifi}");
     }
 }

@@ -27,7 +27,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use super::*;
 use crate::services::http::{HttpService, Identity};
 use crate::services::site;
-use crate::services::stats::{HeapUsage, Platform};
+use crate::services::stats::TestSources;
 
 // ---- a two-future executor with virtual time -------------------------------
 
@@ -118,17 +118,6 @@ fn tls_server() -> TlsServer {
     TlsServer::new().expect("the embedded identity loads")
 }
 
-struct TestPlatform;
-
-impl Platform for TestPlatform {
-    fn uptime_ms(&self) -> u64 {
-        0
-    }
-    fn heap(&self) -> HeapUsage {
-        HeapUsage { used: 0, free: 0, high_water: 0 }
-    }
-}
-
 const HTTP_CONFIG: picoserve::Config = picoserve::Config::new(picoserve::Timeouts {
     start_read_request: Duration::from_secs(5),
     persistent_start_read_request: Duration::from_secs(5),
@@ -152,9 +141,9 @@ async fn serve_https(server: &TlsServer, end: Pipe) -> Served {
         Ok(socket) => socket,
         Err(error) => return Served::Refused(error.to_string()),
     };
-    let platform = TestPlatform;
+    let sources = TestSources::new();
     let identity = Identity { canonical_name: "2048.home.arpa", address: core::net::Ipv4Addr::new(10, 42, 0, 1) };
-    let app = Router::from_service(HttpService { platform: &platform, identity });
+    let app = Router::from_service(HttpService { stats: sources.sources(), identity });
     let mut buffer = vec![0u8; 2048];
     let _ = picoserve::Server::custom(&app, TestTimer, &HTTP_CONFIG, &mut buffer).serve(socket).await;
     Served::Served

@@ -1,0 +1,46 @@
+//! Allwinner A10 (Cortex-A8): no GIC and no generic timer, so its own
+//! interrupt controller and timer block wake the CPU and keep time; the
+//! sun4i EMAC at interrupt 55.
+//!
+//! The EMAC's SRAM mapping, clock gate and pin mux are left as U-Boot set
+//! them (QEMU 7.2's `cubieboard` does not model those blocks); the A20 file
+//! shows the writes a bare start would need.
+
+use alloc::boxed::Box;
+
+use super::sunxi::{self, SUN4I_EMAC, TIMER};
+use super::{window, Chip, Devices};
+use crate::devices::Uart;
+use crate::drivers::sun4i_emac::{Sun4iEmac, Sun4iEmacConfig};
+use crate::drivers::sun4i_intc::Sun4iIntc;
+use crate::drivers::sun4i_timer::Sun4iAlarm;
+use crate::drivers::watchdog::Watchdog;
+use crate::net::device::NetDevice;
+use crate::time::Clock;
+
+/// An A10 and what its board wires to it.
+pub struct A10 {
+    /// The EMAC's PHY address on MDIO, if known (else the bus is scanned).
+    pub emac_phy: Option<u8>,
+}
+
+impl Chip for A10 {
+    fn clock(&self) -> Clock {
+        Clock::Sun4iTimer(TIMER)
+    }
+
+    fn uart(&self) -> &'static dyn Uart {
+        &sunxi::UART0
+    }
+
+    fn watchdog(&self) -> Option<Watchdog> {
+        Some(Watchdog::Sun4i(TIMER.window(0x90, 0x10)))
+    }
+
+    fn devices(&self, fallback_mac: [u8; 6]) -> Devices {
+        let config = Sun4iEmacConfig { regs: SUN4I_EMAC, irq: 55, phy: self.emac_phy };
+        let nic = Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
+        let intc = Sun4iIntc::new(window(0x01c2_0400, 0x400));
+        Devices { nic, radio: None, wake: Some((Box::new(intc), Box::new(Sun4iAlarm { block: TIMER }))), entropy: None }
+    }
+}
