@@ -20,13 +20,17 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use link::Mac;
-use medium::{Counters, Loss, Radio, Receive};
+use medium::{Action, Counters, Loss, Radio, Receive, StopAndWait};
 use netlink::{Genl, Message};
 
-const USAGE: &str = "usage: hwsim-link [--iface IFACE] [--drop PERCENT] [--seed N] [--verbose]
+const USAGE: &str =
+    "usage: hwsim-link [--iface IFACE] [--drop PERCENT] [--seed N] [--wait-ack MS] [--verbose]
   --iface IFACE    Ethernet interface of the frame link (default eth1)
   --drop PERCENT   lose this share of unicast frames in each direction, 0-100 (default 0)
   --seed N         seed of the deterministic loss sequence (default 1)
+  --wait-ack MS    report a unicast frame acked only when the far side's ACK arrives, retrying
+                   after MS milliseconds without one (stop-and-wait, as radio hardware);
+                   without it, frames are acked at once and lost attempts retried locally
   --verbose        log every frame to standard error
 SIGUSR1 prints the frame counters; SIGTERM/SIGINT print them and exit.";
 
@@ -35,6 +39,7 @@ struct Options {
     iface: String,
     drop: u8,
     seed: u64,
+    wait_ack: Option<Duration>,
     verbose: bool,
 }
 
@@ -43,6 +48,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         iface: "eth1".into(),
         drop: 0,
         seed: 1,
+        wait_ack: None,
         verbose: false,
     };
     let mut it = args.iter();
@@ -63,6 +69,15 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                 opts.seed = v
                     .parse()
                     .map_err(|_| format!("--seed: not a number: {v}"))?;
+            }
+            "--wait-ack" => {
+                let v = value("--wait-ack")?;
+                let ms: u64 = v
+                    .parse()
+                    .ok()
+                    .filter(|ms| (1..=1000).contains(ms))
+                    .ok_or(format!("--wait-ack: not 1-1000 ms: {v}"))?;
+                opts.wait_ack = Some(Duration::from_millis(ms));
             }
             "--verbose" | "-v" => opts.verbose = true,
             "--help" | "-h" => return Err(String::new()),
@@ -105,6 +120,7 @@ struct Forwarder {
     scanned: Instant,
     loss: Loss,
     count: Counters,
+    stop_and_wait: Option<StopAndWait>,
     verbose: bool,
     start: Instant,
 }
@@ -146,6 +162,7 @@ fn run(opts: &Options) -> Result<(), String> {
         scanned: Instant::now(),
         loss: Loss::new(opts.drop, opts.seed),
         count: Counters::default(),
+        stop_and_wait: opts.wait_ack.map(StopAndWait::new),
         verbose: opts.verbose,
         start: Instant::now(),
     };
@@ -232,14 +249,21 @@ impl Forwarder {
             if sys::REPORT.swap(false, Ordering::Relaxed) {
                 eprintln!("hwsim-link: {}", self.count);
             }
-            let ready = sys::poll(&[self.nl.fd(), self.packet.fd()], 1000)
+            let wait = self
+                .stop_and_wait
+                .as_ref()
+                .and_then(StopAndWait::deadline)
+                .map_or(1000, |d| {
+                    d.saturating_duration_since(Instant::now())
+                        .as_millis()
+                        .clamp(0, 1000) as i32
+                });
+            let ready = sys::poll(&[self.nl.fd(), self.packet.fd()], wait)
                 .map_err(|e| format!("poll: {e}"))?;
             if ready.first().copied().unwrap_or(false) {
                 match self.nl.recv(&mut nl_buf) {
                     Ok(n) => self.on_kernel_datagram(&nl_buf[..n]),
-                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                        self.count.bad_netlink += 1
-                    }
+                    Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => self.count.overruns += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(format!("netlink receive: {e}")),
                 }
@@ -251,6 +275,10 @@ impl Forwarder {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(format!("link receive: {e}")),
                 }
+            }
+            if let Some(radio) = self.stop_and_wait.as_mut() {
+                let actions = radio.on_tick(Instant::now(), &mut self.loss, &mut self.count);
+                self.apply(actions);
             }
             if self.scanned.elapsed() > Duration::from_secs(1) {
                 self.rescan();
@@ -274,7 +302,7 @@ impl Forwarder {
         if msg.kind == netlink::NLMSG_ERROR {
             let code = netlink::error_code(msg).unwrap_or(-1);
             if code != 0 {
-                self.count.bad_netlink += 1;
+                self.count.kernel_errors += 1;
                 self.log(format_args!(
                     "kernel answered seq {} with error {code}",
                     msg.seq
@@ -293,6 +321,8 @@ impl Forwarder {
             .map(netlink::tx_frame)
         else {
             self.count.bad_netlink += 1;
+            let cmd = parsed.as_ref().map(|g| g.cmd);
+            self.log(format_args!("family message that is not a FRAME: {cmd:?}"));
             return;
         };
         let tx = match tx {
@@ -303,20 +333,42 @@ impl Forwarder {
                 return;
             }
         };
-        let fate = medium::on_transmit(tx.frame, &mut self.loss);
-        let freq = tx.freq.and_then(|f| u16::try_from(f).ok()).unwrap_or(2437);
+        if let Some(radio) = self.stop_and_wait.as_mut() {
+            let actions = radio.push(tx, Instant::now(), &mut self.loss, &mut self.count);
+            self.apply(actions);
+            return;
+        }
+        let fate = medium::on_transmit(&tx.frame, medium::attempts(&tx.tx_info), &mut self.loss);
+        self.count.lost_tx += u64::from(fate.lost);
+        let freq = medium::freq_of(&tx);
         if fate.send {
-            self.send_on_link(freq, tx.frame);
-        } else {
-            self.count.lost_tx += 1;
+            self.send_on_link(freq, &tx.frame);
         }
         self.log_frame(
             "tx",
             freq,
-            tx.frame,
+            &tx.frame,
             if fate.send { "-> link" } else { "lost" },
         );
-        let status = netlink::tx_info_frame(self.family, self.next_seq(), &tx, fate.acked);
+        self.report(&tx, fate.acked);
+    }
+
+    /// Carries out what the stop-and-wait radio decided.
+    fn apply(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Send { freq, frame } => {
+                    self.send_on_link(freq, &frame);
+                    self.log_frame("tx", freq, &frame, "-> link");
+                }
+                Action::Status { tx, acked } => self.report(&tx, acked),
+            }
+        }
+    }
+
+    /// Tells hwsim how a transmitted frame fared.
+    fn report(&mut self, tx: &netlink::TxFrame, acked: bool) {
+        let status = netlink::tx_info_frame(self.family, self.next_seq(), tx, acked);
         if self.nl.send(&status).is_err() {
             self.count.send_errors += 1;
         }
@@ -340,6 +392,12 @@ impl Forwarder {
         let note = match &fate {
             Receive::Ack => {
                 self.count.acks_received += 1;
+                if let (Some(radio), Some(ra)) =
+                    (self.stop_and_wait.as_mut(), link::addr1(wrapped.frame))
+                {
+                    let actions = radio.on_ack(ra, Instant::now(), &mut self.loss, &mut self.count);
+                    self.apply(actions);
+                }
                 "ack"
             }
             Receive::Lost => {
@@ -461,5 +519,10 @@ mod tests {
         assert!(parse_args(&args(&["--drop"])).is_err());
         assert!(parse_args(&args(&["--seed", "-1"])).is_err());
         assert!(parse_args(&args(&["--frobnicate"])).is_err());
+        assert!(parse_args(&args(&["--wait-ack", "0"])).is_err());
+        assert_eq!(
+            parse_args(&args(&["--wait-ack", "20"])).unwrap().wait_ack,
+            Some(Duration::from_millis(20))
+        );
     }
 }

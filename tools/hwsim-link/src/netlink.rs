@@ -112,16 +112,16 @@ pub fn family_id(reply: &Genl<'_>) -> Option<u16> {
 }
 
 /// A frame one of the VM's radios transmitted, as hwsim hands it to the medium.
-#[derive(Debug, PartialEq, Eq)]
-pub struct TxFrame<'a> {
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct TxFrame {
     /// The radio's netlink id (its second address, 42:00:00:00:XX:00).
     pub transmitter: [u8; 6],
     /// The 802.11 frame without FCS.
-    pub frame: &'a [u8],
+    pub frame: Vec<u8>,
     /// HWSIM_TX_CTL_* flags, echoed back in the status.
     pub flags: u32,
     /// Rate table (4 × {idx, count}), echoed back: mac80211 reads retries from it.
-    pub tx_info: &'a [u8],
+    pub tx_info: Vec<u8>,
     /// Channel the radio is on; absent from kernels older than 4.x.
     pub freq: Option<u32>,
     /// Identifies the frame in the status answer.
@@ -129,12 +129,16 @@ pub struct TxFrame<'a> {
 }
 
 /// Reads a HWSIM_CMD_FRAME from the kernel.
-pub fn tx_frame<'a>(msg: &Genl<'a>) -> Result<TxFrame<'a>, ParseError> {
+pub fn tx_frame(msg: &Genl<'_>) -> Result<TxFrame, ParseError> {
     Ok(TxFrame {
         transmitter: fixed(msg, ATTR_ADDR_TRANSMITTER)?,
-        frame: attr(msg, ATTR_FRAME).ok_or(ParseError::MissingAttribute(ATTR_FRAME))?,
+        frame: attr(msg, ATTR_FRAME)
+            .ok_or(ParseError::MissingAttribute(ATTR_FRAME))?
+            .to_vec(),
         flags: u32::from_ne_bytes(fixed(msg, ATTR_FLAGS)?),
-        tx_info: attr(msg, ATTR_TX_INFO).ok_or(ParseError::MissingAttribute(ATTR_TX_INFO))?,
+        tx_info: attr(msg, ATTR_TX_INFO)
+            .ok_or(ParseError::MissingAttribute(ATTR_TX_INFO))?
+            .to_vec(),
         freq: fixed(msg, ATTR_FREQ).ok().map(u32::from_ne_bytes),
         cookie: u64::from_ne_bytes(fixed(msg, ATTR_COOKIE)?),
     })
@@ -198,7 +202,7 @@ pub fn register(family: u16, seq: u32) -> Vec<u8> {
 }
 
 /// Transmit status for a frame the kernel handed us: with HWSIM_TX_STAT_ACK when "acked".
-pub fn tx_info_frame(family: u16, seq: u32, frame: &TxFrame<'_>, acked: bool) -> Vec<u8> {
+pub fn tx_info_frame(family: u16, seq: u32, frame: &TxFrame, acked: bool) -> Vec<u8> {
     let flags = if acked {
         frame.flags | HWSIM_TX_STAT_ACK
     } else {
@@ -209,7 +213,7 @@ pub fn tx_info_frame(family: u16, seq: u32, frame: &TxFrame<'_>, acked: bool) ->
         .attr(ATTR_FLAGS, &flags.to_ne_bytes())
         .attr(ATTR_COOKIE, &frame.cookie.to_ne_bytes())
         .attr(ATTR_SIGNAL, &SIGNAL_DBM.to_ne_bytes())
-        .attr(ATTR_TX_INFO, frame.tx_info)
+        .attr(ATTR_TX_INFO, &frame.tx_info)
         .finish()
 }
 
@@ -301,7 +305,7 @@ mod tests {
         assert_eq!(tx.transmitter, [0x42, 0, 0, 0, 0, 0]);
         assert_eq!(tx.frame.len(), 24);
         assert_eq!(tx.flags, 1);
-        assert_eq!(tx.tx_info, &[0, 3, 0xff, 0, 0xff, 0, 0xff, 0]);
+        assert_eq!(tx.tx_info, [0, 3, 0xff, 0, 0xff, 0, 0xff, 0]);
         assert_eq!(tx.freq, Some(2437));
         assert_eq!(tx.cookie, 0xbeef);
     }
