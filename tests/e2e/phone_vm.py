@@ -495,6 +495,8 @@ def main(argv=None):
             s.add_argument("--file-url", default="http://2048.home.arpa/bench-1mb.bin")
             s.add_argument("--target", default="peer")
     a = p.parse_args(argv)
+    # SIGTERM (bench/wifi.sh ending the peer) unwinds, so the VM is stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         return {"phone": phone_main, "peer": peer_main, "bench": bench_main}[a.mode](a)
     except RigError as e:
