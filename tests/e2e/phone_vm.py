@@ -107,7 +107,7 @@ class RigVM:
         self.cmd = [
             "qemu-system-x86_64", "-M", "pc", "-smp", "1", "-m", "256M", "-nodefaults", "-nographic", "-no-reboot",
             "-serial", "stdio", "-monitor", "none",
-            "-kernel", str(BUILD / "vmlinuz"), "-initrd", str(BUILD / "rig.cpio.gz"),
+            "-kernel", str(BUILD / "vmlinux"), "-initrd", str(BUILD / "rig.cpio"),
             "-append", "console=ttyS0 quiet loglevel=1 edd=off panic=-1 " + " ".join(args),
             "-netdev", f"dgram,id=w,local.type=inet,local.host=127.0.0.1,local.port={local},"
                        f"remote.type=inet,remote.host=127.0.0.1,remote.port={remote}",
@@ -353,11 +353,21 @@ class PhoneVM(RigVM):
         state = "on" if on else "off"
         return self.run(f"iw dev {iface} set power_save {state} && iw dev {iface} get power_save").out.strip()
 
-    def scan(self, iface="wlan0", timeout=20):
-        """`iw scan` on `iface` (retried while the radio is busy); returns a list of Bss."""
-        out = self.run(f"ip link set {iface} up\nfor i in $(seq 50); do iw dev {iface} scan > /tmp/scan 2>&1 && "
-                       f"{{ cat /tmp/scan; exit 0; }}; usleep 100000; done\ncat /tmp/scan; exit 1", timeout=timeout).out
-        return parse_scan(out)
+    def scan(self, iface="wlan0", ssid=None, freqs=BAND_24, timeout=30):
+        """`iw scan` on `iface` (retried while the radio is busy); returns a list of Bss.
+
+        A software scan listens about 30 ms per channel, less than a loaded TCG peer may take to
+        answer a probe: with `ssid`, scans are repeated until that network shows up (or timeout).
+        `freqs` as for join(); None scans every band (about 10 s)."""
+        freq = "freq " + " ".join(map(str, freqs)) if freqs else ""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(1, int(deadline - time.monotonic()))
+            out = self.run(f"ip link set {iface} up\nfor i in $(seq 50); do iw dev {iface} scan {freq} > /tmp/scan 2>&1 && "
+                           f"{{ cat /tmp/scan; exit 0; }}; usleep 100000; done\ncat /tmp/scan; exit 1", timeout=left).out
+            found = parse_scan(out)
+            if ssid is None or any(b.ssid == ssid for b in found) or time.monotonic() > deadline:
+                return found
 
 
 def parse_scan(text):

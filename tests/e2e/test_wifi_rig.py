@@ -43,7 +43,7 @@ def open_network(rig):
 
 def test_scan_finds_open_peer_on_channel_6(rig):
     _, phone = rig
-    found = [b for b in phone.scan() if b.ssid == "2048"]
+    found = [b for b in phone.scan(ssid="2048") if b.ssid == "2048"]
     assert [(b.freq, b.security, b.bssid) for b in found] == [(2437, "open", "02:00:00:00:aa:00")]
 
 
@@ -67,7 +67,7 @@ def test_phone_joins_wpa2_peer_with_passphrase(rig):
     peer, phone = rig
     try:
         peer.start_ap("2048", PASSPHRASE)
-        assert [b.security for b in phone.scan() if b.ssid == "2048"] == ["WPA2"]
+        assert [b.security for b in phone.scan(ssid="2048") if b.ssid == "2048"] == ["WPA2"]
         joined = phone.join("2048", PASSPHRASE, timeout=30)
         assert joined.status["key_mgmt"] == "WPA2-PSK"
         assert joined.status["pairwise_cipher"] == "CCMP"
