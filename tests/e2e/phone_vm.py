@@ -2,7 +2,7 @@
 
 Both boot Debian's amd64 kernel under qemu-system-x86_64 (TCG) from build/phone/ (tools/phone/
 build.sh); their hwsim radios reach the access point through hwsim-link over a `-netdev dgram` NIC
-(notes-helpers/wifi-link.md: the access point listens on PORT, the phone on PORT+1). A shell on
+(docs/wifi-rig.md: the access point listens on PORT, the phone on PORT+1). A shell on
 ttyS0 runs commands with deadlines (base64 framing, tools/phone/rig-console). Standard library only.
 
     with PhoneVM(port) as phone:             # boots, waits for "rig: ready"
@@ -16,6 +16,7 @@ import argparse
 import base64
 import os
 import re
+import shlex
 import signal
 import socket
 import statistics
@@ -90,18 +91,15 @@ class RigVM:
     """One VM of the rig: boots it, reads its console, runs commands on it.
 
     role: "phone" (listens on PORT+1, sends to PORT) or "peer" (the access point side).
-    Boot options become `rig.*` kernel arguments (tools/phone/init): radios, drop, ssid,
-    passphrase, verbose (the forwarder's frame log, in /tmp/hwsim-link.log).
+    Boot options become `rig.*` kernel arguments (tools/phone/init): radios, drop, verbose (the
+    forwarder's frame log, in /tmp/hwsim-link.log).
     """
 
-    def __init__(self, role, port, radios=1, drop=0, ssid="2048", passphrase=None, verbose=False, log_path=None,
-                 echo=False):
+    def __init__(self, role, port, radios=1, drop=0, verbose=False, log_path=None, echo=False):
         self.role, self.port = role, port
         local, remote = (port + 1, port) if role == "phone" else (port, port + 1)
         mac = "52:54:00:00:77:01" if role == "phone" else "52:54:00:00:77:02"
-        args = [f"rig.role={role}", f"rig.radios={radios}", f"rig.drop={drop}", f"rig.ssid={ssid}"]
-        if passphrase:
-            args.append(f"rig.passphrase={passphrase}")
+        args = [f"rig.role={role}", f"rig.radios={radios}", f"rig.drop={drop}"]
         if verbose:
             args.append("rig.verbose=1")
         self.cmd = [
@@ -199,7 +197,8 @@ class RigVM:
                     current = int(m.group(1))
                     self._capture[current] = []
                 elif e and current == int(e.group(1)):
-                    self._done[current] = (int(e.group(2)), b"".join(base64.b64decode(c) for c in self._capture.pop(current)))
+                    chunks = self._capture.pop(current)
+                    self._done[current] = (int(e.group(2)), b"".join(base64.b64decode(c) for c in chunks))
                     current = None
                 elif current is not None and re.fullmatch(r"[A-Za-z0-9+/=]+", text):
                     self._capture[current].append(text)
@@ -217,7 +216,8 @@ class RigVM:
                     if rx.search(text):
                         return t, text
                 if self.proc.poll() is not None:
-                    raise RigError(f"{self.role} VM exited ({self.proc.returncode}) before {pattern!r}:\n{self.console()}")
+                    raise RigError(f"{self.role} VM exited ({self.proc.returncode}) before {pattern!r}:\n"
+                                   f"{self.console()}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise RigError(f"{self.role} VM: no {pattern!r} within {timeout} s:\n{self.console()}")
@@ -276,7 +276,8 @@ class PhoneVM(RigVM):
     def set_drop(self, percent, verbose=False):
         """Restarts the forwarder with another loss rate (the VM stays up)."""
         flag = "--verbose" if verbose else ""
-        self.run("killall -q hwsim-link; for i in $(seq 100); do pidof hwsim-link >/dev/null || break; usleep 20000; done\n"
+        self.run("killall -q hwsim-link\n"
+                 "for i in $(seq 100); do pidof hwsim-link >/dev/null || break; usleep 20000; done\n"
                  f"hwsim-link --iface eth0 --drop {int(percent)} {flag} > /tmp/hwsim-link.log 2>&1 &\n"
                  "for i in $(seq 200); do grep -q listening /tmp/hwsim-link.log && exit 0; usleep 10000; done\n"
                  "cat /tmp/hwsim-link.log; exit 1", timeout=10)
@@ -284,13 +285,15 @@ class PhoneVM(RigVM):
     def forwarder_counters(self):
         """The forwarder's frame counters (SIGUSR1), as a dict."""
         out = self.run("n=$(grep -c 'to_link=' /tmp/hwsim-link.log); killall -USR1 hwsim-link\n"
-                       "for i in $(seq 100); do [ $(grep -c 'to_link=' /tmp/hwsim-link.log) -gt $n ] && break; usleep 10000; done\n"
+                       "for i in $(seq 100); do [ $(grep -c 'to_link=' /tmp/hwsim-link.log) -gt $n ] && break\n"
+                       "usleep 10000; done\n"
                        "grep 'to_link=' /tmp/hwsim-link.log | tail -1").out
         return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", out)}
 
     def leave(self, iface="wlan0"):
         """Stops wpa_supplicant and udhcpc on `iface` and takes it down (before the next join)."""
-        self.run(f"for f in /run/wpa-{iface}.pid /run/udhcpc-{iface}.pid; do [ -f $f ] && kill $(cat $f) 2>/dev/null; rm -f $f; done\n"
+        self.run(f"for f in /run/wpa-{iface}.pid /run/udhcpc-{iface}.pid; do\n"
+                 "[ -f $f ] && kill $(cat $f) 2>/dev/null; rm -f $f; done\n"
                  f"for i in $(seq 100); do pidof wpa_supplicant >/dev/null || break; usleep 20000; done\n"
                  f"ip addr flush dev {iface}; ip link set {iface} down; exit 0", timeout=10)
 
@@ -309,8 +312,10 @@ class PhoneVM(RigVM):
         script = (NOW + f"cat > /tmp/wpa-{iface}.conf <<'EOF'\nctrl_interface=/run/wpa_supplicant\n"
                   f'network={{\n  ssid="{ssid}"\n  {net}\n}}\nEOF\n'
                   f"ip link set {iface} up\n{ps}now t0\n"
-                  f"wpa_supplicant -B -t -i {iface} -c /tmp/wpa-{iface}.conf -P /run/wpa-{iface}.pid -f /tmp/wpa-{iface}.log{debug}\n"
-                  f"while :; do read -r s < /sys/class/net/{iface}/operstate; [ \"$s\" = up ] && break; usleep 2000; done\n"
+                  f"wpa_supplicant -B -t -i {iface} -c /tmp/wpa-{iface}.conf -P /run/wpa-{iface}.pid "
+                  f"-f /tmp/wpa-{iface}.log{debug}\n"
+                  f"while :; do read -r s < /sys/class/net/{iface}/operstate; [ \"$s\" = up ] && break\n"
+                  "usleep 2000; done\n"
                   f"now t1\necho \"@T $t0 $t1\"\nwpa_cli -i {iface} status\n")
         try:
             res = self.run(script, timeout=timeout)
@@ -363,8 +368,9 @@ class PhoneVM(RigVM):
         deadline = time.monotonic() + timeout
         while True:
             left = max(1, int(deadline - time.monotonic()))
-            out = self.run(f"ip link set {iface} up\nfor i in $(seq 50); do iw dev {iface} scan {freq} > /tmp/scan 2>&1 && "
-                           f"{{ cat /tmp/scan; exit 0; }}; usleep 100000; done\ncat /tmp/scan; exit 1", timeout=left).out
+            out = self.run(f"ip link set {iface} up\nfor i in $(seq 50); do\n"
+                           f"iw dev {iface} scan {freq} > /tmp/scan 2>&1 && {{ cat /tmp/scan; exit 0; }}\n"
+                           "usleep 100000; done\ncat /tmp/scan; exit 1", timeout=left).out
             found = parse_scan(out)
             if ssid is None or any(b.ssid == ssid for b in found) or time.monotonic() > deadline:
                 return found
@@ -375,10 +381,12 @@ def parse_scan(text):
     found = []
     for block in re.split(r"^BSS ", text, flags=re.M)[1:]:
         bss = Bss(bssid=block[:17])
-        for key, rx in (("ssid", r"^\s+SSID: (.*)$"), ("freq", r"^\s+freq: ([\d.]+)"), ("signal", r"^\s+signal: (-?[\d.]+)")):
-            m = re.search(rx, block, re.M)
+        fields = (("ssid", r"SSID: (.*)$", str), ("freq", r"freq: ([\d.]+)", lambda v: int(float(v))),
+                  ("signal", r"signal: (-?[\d.]+)", float))
+        for key, rx, kind in fields:
+            m = re.search(r"^\s+" + rx, block, re.M)
             if m:
-                setattr(bss, key, m.group(1) if key == "ssid" else int(float(m.group(1))) if key == "freq" else float(m.group(1)))
+                setattr(bss, key, kind(m.group(1)))
         if re.search(r"^\s+RSN:", block, re.M):
             bss.security = "WPA2"
         elif re.search(r"^\s+WPA:", block, re.M):
@@ -392,13 +400,22 @@ def parse_scan(text):
 class PeerVM(RigVM):
     """The peer access point: hostapd (channel 6), dnsmasq (10.42.0.1 for every name), httpd."""
 
-    def __init__(self, port, **kw):
+    def __init__(self, port, ssid="2048", passphrase=None, **kw):
         super().__init__("peer", port, **kw)
+        self.network = (ssid, passphrase)
+
+    def wait_ready(self, timeout=120):
+        """As RigVM's, then switches the access point to the `ssid`/`passphrase` it was made with."""
+        super().wait_ready(timeout)
+        if self.network != ("2048", None):
+            self.start_ap(*self.network)
+            self.ready_s = self.since_launch()
+        return self.ready_s
 
     def start_ap(self, ssid="2048", passphrase=None, timeout=20):
-        """Restarts hostapd and dnsmasq for `ssid`, open or WPA2-PSK."""
-        pw = f" '{passphrase}'" if passphrase else ""
-        self.run(f"rig-ap '{ssid}'{pw}", timeout=timeout)
+        """Restarts hostapd and dnsmasq for `ssid`, open or WPA2-PSK (8-63 characters)."""
+        pw = " " + shlex.quote(passphrase) if passphrase else ""
+        self.run(f"rig-ap {shlex.quote(ssid)}{pw}", timeout=timeout)
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -478,7 +495,8 @@ def bench_main(a):
                 raise RigError(f"GET {a.file_url} answered {code}")
             rows.append((j.associated_s, lease_s, page_s, j.associated_s + lease_s + page_s, rate))
     med = [statistics.median(col) for col in zip(*rows)]
-    print("| target | wpa_supplicant start -> associated | lease | first 200 of / | start -> first 200 | 1 MB download |")
+    print("| target | wpa_supplicant start -> associated | lease | first 200 of / | start -> first 200 "
+          "| 1 MB download |")
     print("|---|---:|---:|---:|---:|---:|")
     print(f"| {a.target} | {med[0] * 1000:.0f} ms | {med[1] * 1000:.0f} ms | {med[2] * 1000:.0f} ms | "
           f"{med[3] * 1000:.0f} ms | {med[4] / 1024:.0f} KiB/s ({med[4] * 8 / 1e6:.2f} Mbit/s) |")
@@ -492,7 +510,8 @@ def main(argv=None):
     sub = p.add_subparsers(dest="mode", required=True)
     for name in ("phone", "peer", "bench"):
         s = sub.add_parser(name)
-        s.add_argument("--wifi", type=int, required=True, metavar="PORT", help="frame link: AP on PORT, phone on PORT+1")
+        s.add_argument("--wifi", type=int, required=True, metavar="PORT",
+                       help="frame link: AP on PORT, phone on PORT+1")
         s.add_argument("--ssid", default="2048")
         s.add_argument("--passphrase", default=None, help="WPA2-PSK passphrase (default: open network)")
         s.add_argument("--timeout", type=int, default=120 if name == "peer" else 60)

@@ -58,6 +58,8 @@ def test_phone_joins_open_peer_and_fetches_index_byte_for_byte(open_network):
     code, body, _, _ = phone.fetch("http://2048.home.arpa/", timeout=20)
     assert code == 200
     assert body == INDEX
+    code, game, _, _ = phone.fetch("http://any.name.at.all/game.js", timeout=20)
+    assert (code, game) == (200, (ROOT / "static" / "game.js").read_bytes())
     counters = phone.forwarder_counters()
     assert counters["acks_sent"] > 0 and counters["acks_received"] > 0
     assert counters["bad_link"] == 0

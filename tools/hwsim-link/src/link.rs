@@ -1,6 +1,6 @@
 //! Wire format of the Wi-Fi frame link: one raw 802.11 frame per Ethernet frame.
 //!
-//! Layout (see `notes-helpers/wifi-link.md`): broadcast destination, the sender's MAC, ethertype
+//! Layout (docs/wifi-rig.md): broadcast destination, the sender's MAC, ethertype
 //! 0x88B5, then `'W'`, version 1, frequency in MHz (u16 BE), length (u16 BE) and the 802.11 frame
 //! without FCS. The few 802.11 header fields the medium needs (addresses, "is this an ACK") are
 //! read here too, with bounds checks: everything on the link is untrusted input.

@@ -1,10 +1,10 @@
 //! `hwsim-link`: the radio medium of a Linux VM's mac80211_hwsim radios, carried over Ethernet.
 //!
 //! Registers with the kernel's MAC80211_HWSIM generic netlink family (as wmediumd does) and bridges
-//! every frame the VM's radios transmit onto an Ethernet interface, wrapped as
-//! `notes-helpers/wifi-link.md` says, and frames from that interface into the radios, with real
-//! 802.11 ACKs and optional loss. Hand-written because Debian packages no wmediumd and this needs
-//! only a few netlink messages: `libc` is the one dependency, so the binary links statically.
+//! every frame the VM's radios transmit onto an Ethernet interface, wrapped as docs/wifi-rig.md
+//! says, and frames from that interface into the radios, with real 802.11 ACKs, retries and
+//! optional loss. Hand-written because Debian packages no wmediumd and this needs only a few
+//! netlink messages: `libc` is the one dependency, so the binary links statically.
 #![deny(unsafe_code)]
 
 mod link;

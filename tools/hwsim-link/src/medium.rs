@@ -1,9 +1,9 @@
 //! The medium's behaviour: which frames cross the link, which are acknowledged, which are "lost".
 //!
-//! Rules from `notes-helpers/wifi-link.md`: unicast frames delivered to one of our radios are
-//! acknowledged over the link with a real 802.11 ACK; group frames never are; ACKs from the link
-//! are counted, not injected; `--drop` loses unicast frames in both directions, deterministically.
-//! Pure logic, so it is tested without a kernel.
+//! Rules from docs/wifi-rig.md: unicast frames delivered to one of our radios are acknowledged
+//! over the link with a real 802.11 ACK; group frames never are; ACKs from the link are counted,
+//! not injected; `--drop` loses unicast transmission attempts in both directions, deterministically,
+//! and the transmitting radio retries as hardware does. Pure logic, tested without a kernel.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
