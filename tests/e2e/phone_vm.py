@@ -293,23 +293,27 @@ class PhoneVM(RigVM):
     def leave(self, iface="wlan0"):
         """Stops wpa_supplicant and udhcpc on `iface` and takes it down (before the next join)."""
         self.run(f"for f in /run/wpa-{iface}.pid /run/udhcpc-{iface}.pid; do\n"
-                 "[ -f $f ] && kill $(cat $f) 2>/dev/null; rm -f $f; done\n"
-                 f"for i in $(seq 100); do pidof wpa_supplicant >/dev/null || break; usleep 20000; done\n"
+                 "[ -f $f ] || continue; p=$(cat $f); kill $p 2>/dev/null; rm -f $f\n"
+                 "for i in $(seq 100); do kill -0 $p 2>/dev/null || break; usleep 20000; done; done\n"
                  f"ip addr flush dev {iface}; ip link set {iface} down; exit 0", timeout=10)
 
-    def join(self, ssid, passphrase=None, iface="wlan0", timeout=20, power_save=False, freqs=BAND_24):
+    def join(self, ssid, passphrase=None, iface="wlan0", timeout=20, power_save=False, freqs=BAND_24,
+             passive=False, leave=True):
         """Starts wpa_supplicant for `ssid` (WPA2-PSK with a passphrase, else open) and waits for
         COMPLETED; returns a Join with wpa_supplicant start -> COMPLETED in seconds.
 
         `freqs` (MHz) limits the scan: by default channels 1-11, as hwsim's full 2.4/5/6 GHz scan,
-        mostly passive under the world regulatory domain, takes over 10 s under TCG. None: all."""
-        self.leave(iface)
+        mostly passive under the world regulatory domain, takes over 10 s under TCG. None: all.
+        passive: listen for beacons instead of probing. leave=False: the caller has called leave()."""
+        if leave:
+            self.leave(iface)
         net = f'psk="{passphrase}"\n  key_mgmt=WPA-PSK' if passphrase else "key_mgmt=NONE"
         if freqs:
             net += "\n  scan_freq=" + " ".join(map(str, freqs))
         ps = f"iw dev {iface} set power_save on\n" if power_save else ""
         debug = " -d" if self.debug else ""
         script = (NOW + f"cat > /tmp/wpa-{iface}.conf <<'EOF'\nctrl_interface=/run/wpa_supplicant\n"
+                  f"passive_scan={int(passive)}\n"
                   f'network={{\n  ssid="{ssid}"\n  {net}\n}}\nEOF\n'
                   f"ip link set {iface} up\n{ps}now t0\n"
                   f"wpa_supplicant -B -t -i {iface} -c /tmp/wpa-{iface}.conf -P /run/wpa-{iface}.pid "
@@ -435,9 +439,10 @@ def phone_main(a):
             print(f"[{t:7.3f} s] {text}")
         for n in range(a.radios):
             iface = f"wlan{n}"
+            phone.leave(iface)
             wpa_start = time.monotonic()
             _stamp(phone, f"{iface}: wpa_supplicant started for {a.ssid!r}" + (" (WPA2)" if a.passphrase else ""))
-            j = phone.join(a.ssid, a.passphrase, iface=iface, timeout=a.timeout, power_save=a.power_save)
+            j = phone.join(a.ssid, a.passphrase, iface=iface, timeout=a.timeout, power_save=a.power_save, leave=False)
             _stamp(phone, f"{iface}: COMPLETED with {j.status.get('bssid')} on {j.status.get('freq')} MHz "
                           f"({j.associated_s:.3f} s on the VM's clock)", wpa_start)
             ip, secs = phone.lease(iface, timeout=a.timeout)
