@@ -254,8 +254,9 @@ class RigVM:
             rc, raw = self._done.pop(cid)
         res = Result(rc, raw.decode(errors="replace"), raw, time.monotonic() - start)
         if check and rc != 0:
-            what = "timed out" if rc == 143 else f"failed ({rc})"
-            raise RigError(f"{self.role} VM: {cmd!r} {what}:\n{res.out}")
+            what = f"timed out after {timeout} s" if rc == 143 else f"failed ({rc})"
+            first = cmd.strip().splitlines()[0][:80] if cmd.strip() else ""
+            raise RigError(f"{self.role} VM: `{first}`... {what}:\n{res.out}")
         return res
 
 
@@ -321,11 +322,11 @@ class PhoneVM(RigVM):
                   f"while :; do read -r s < /sys/class/net/{iface}/operstate; [ \"$s\" = up ] && break\n"
                   "usleep 2000; done\n"
                   f"now t1\necho \"@T $t0 $t1\"\nwpa_cli -i {iface} status\n")
-        try:
-            res = self.run(script, timeout=timeout)
-        except RigError as e:
+        res = self.run(script, timeout=timeout, check=False)
+        if res.rc != 0:
+            what = f"not COMPLETED within {timeout} s" if res.rc == 143 else f"exit {res.rc}: {res.out}"
             log = self.run(f"tail -30 /tmp/wpa-{iface}.log", check=False).out
-            raise RigError(f"join {ssid!r} on {iface}: {e}\nwpa_supplicant log:\n{log}")
+            raise RigError(f"join {ssid!r} on {iface}: {what}\nwpa_supplicant log:\n{log}")
         t0, t1 = map(int, re.search(r"@T (\d+) (\d+)", res.out).groups())
         status = dict(re.findall(r"^(\w+)=(.*)$", res.out, re.M))
         if status.get("wpa_state") != "COMPLETED":

@@ -26,7 +26,7 @@ use netlink::{Genl, Message};
 const USAGE: &str =
     "usage: hwsim-link [--iface IFACE] [--drop PERCENT] [--seed N] [--wait-ack MS] [--verbose]
   --iface IFACE    Ethernet interface of the frame link (default eth1)
-  --drop PERCENT   lose this share of unicast frames in each direction, 0-100 (default 0)
+  --drop PERCENT   lose this share of unicast transmission attempts in each direction, 0-100
   --seed N         seed of the deterministic loss sequence (default 1)
   --wait-ack MS    report a unicast frame acked only when the far side's ACK arrives, retrying
                    after MS milliseconds without one (stop-and-wait, as radio hardware);
@@ -169,8 +169,12 @@ fn run(opts: &Options) -> Result<(), String> {
     fwd.register()?;
     sys::install_signal_handlers();
     let ids: Vec<String> = fwd.radios.iter().map(|r| link::fmt_mac(&r.id)).collect();
+    let acks = match opts.wait_ack {
+        Some(t) => format!("waits {} ms for ACKs", t.as_millis()),
+        None => "acks at once".into(),
+    };
     eprintln!(
-        "hwsim-link: listening: medium of {} radio(s) [{}] on {} ({}), drop {}%",
+        "hwsim-link: listening: medium of {} radio(s) [{}] on {} ({}), drop {}%, {acks}",
         fwd.radios.len(),
         ids.join(" "),
         opts.iface,
