@@ -337,11 +337,12 @@ class PhoneVM(RigVM):
         """Runs udhcpc on `iface` until it has a lease; returns (address, seconds)."""
         res = self.run(NOW + f"now t0\nudhcpc -i {iface} -s /bin/udhcpc.script -q -n -t {max(3, timeout // 2)} -T 1 "
                              f"-p /run/udhcpc-{iface}.pid\nrc=$?\nnow t1\necho \"@T $t0 $t1\"\nexit $rc",
-                       timeout=timeout)
-        t0, t1 = map(int, re.search(r"@T (\d+) (\d+)", res.out).groups())
+                       timeout=timeout, check=False)
         m = re.search(r"^lease (\S+)", res.out, re.M)
-        if not m:
-            raise RigError(f"udhcpc on {iface}: no lease:\n{res.out}")
+        times = re.search(r"@T (\d+) (\d+)", res.out)
+        if res.rc != 0 or not m or not times:
+            raise RigError(f"udhcpc on {iface}: no lease within {timeout} s (exit {res.rc}):\n{res.out}")
+        t0, t1 = map(int, times.groups())
         return m.group(1), (t1 - t0) / 1e9
 
     def fetch(self, url="http://2048.home.arpa/", timeout=20, iface=None, keep=True):
