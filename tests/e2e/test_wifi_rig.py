@@ -7,7 +7,7 @@ and with power save on. Every VM step has a deadline; set-up failures fail, noth
 """
 import pytest
 
-from phone_vm import ROOT, PeerVM, PhoneVM, build, free_udp_pair
+from phone_vm import ROOT, PeerVM, PhoneVM, build, free_udp_pair, parse_scan
 
 INDEX = (ROOT / "static" / "index.html").read_bytes()
 PASSPHRASE = "correct horse battery"
@@ -99,3 +99,15 @@ def test_power_save_on_still_gets_the_page(open_network):
     phone.lease(timeout=20)
     code, body, _, _ = phone.fetch("http://2048.home.arpa/", timeout=20)
     assert (code, body) == (200, INDEX)
+
+
+def test_parse_scan_reads_ssid_channel_and_security():
+    text = (
+        "BSS 02:00:00:00:aa:00(on wlan0)\n\tfreq: 2437\n\tcapability: ESS Privacy ShortSlotTime (0x0411)\n"
+        "\tsignal: -50.00 dBm\n\tSSID: 2048\n\tRSN:\t * Version: 1\n"
+        "BSS 02:00:00:00:bb:00(on wlan0)\n\tfreq: 2412.0\n\tcapability: ESS (0x0401)\n\tSSID: booth two\n"
+    )
+    assert [(b.bssid, b.ssid, b.freq, b.signal, b.security) for b in parse_scan(text)] == [
+        ("02:00:00:00:aa:00", "2048", 2437, -50.0, "WPA2"),
+        ("02:00:00:00:bb:00", "booth two", 2412, 0.0, "open"),
+    ]
