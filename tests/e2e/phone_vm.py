@@ -123,6 +123,7 @@ class RigVM:
         self.launched = None
         self.ready_s = None
         self.debug = False       # PhoneVM.join: wpa_supplicant -d into its log
+        self._log = None
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self):
