@@ -522,15 +522,17 @@ def main(argv=None):
                        help="frame link: AP on PORT, phone on PORT+1")
         s.add_argument("--ssid", default="2048")
         s.add_argument("--passphrase", default=None, help="WPA2-PSK passphrase (default: open network)")
-        s.add_argument("--timeout", type=int, default=120 if name == "peer" else 60)
+        s.add_argument("--timeout", type=int, default=120 if name == "peer" else 60,
+                       help="deadline in seconds of the boot and of each step")
         s.add_argument("--log", default=None, help="write the VM's console, with times, to this file")
         s.add_argument("--verbose", action="store_true", help="the forwarder logs every frame (/tmp/hwsim-link.log)")
         if name != "peer":
             s.add_argument("--url", default="http://2048.home.arpa/")
         if name == "phone":
-            s.add_argument("--power-save", action="store_true")
-            s.add_argument("--radios", type=int, default=1)
-            s.add_argument("--drop", type=int, default=0, metavar="PCT")
+            s.add_argument("--power-save", action="store_true", help="legacy power save on before joining")
+            s.add_argument("--radios", type=int, default=1, metavar="N", help="N stations, each joins in turn")
+            s.add_argument("--drop", type=int, default=0, metavar="PCT",
+                           help="lose PCT%% of unicast transmission attempts both ways")
         if name == "bench":
             s.add_argument("--runs", type=int, default=5)
             s.add_argument("--file-url", default="http://2048.home.arpa/bench-1mb.bin")
