@@ -9,17 +9,7 @@
 
 CROSS_TARGETS="armv7a-none-eabihf aarch64-unknown-none"
 
-apt_install() {
-    local missing=()
-    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    echo "installing: ${missing[*]}" >&2
-    local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    if [ ! -f /tmp/.appliance-apt-updated ]; then
-        $sudo apt-get update -q >&2 && touch /tmp/.appliance-apt-updated
-    fi
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >&2
-}
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 rustup_has_targets() {
     command -v rustup >/dev/null 2>&1 || return 1
