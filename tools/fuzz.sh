@@ -64,7 +64,8 @@ report() {
         "\`etag_matches\`, \`route\` with \`captive::classify\`), config_bootargs (\`Config::from_bootargs\`, then \`DhcpServer::new\`)," \
         "dns_respond (\`DnsServer::respond\`; every reply must parse with \`domain\`), dhcp_handle (\`DhcpServer::handle\` over a" \
         "sequence of packets; every reply must decode with \`edge-dhcp\`), tls_accept (\`TlsServer::accept\` on every byte a client sends" \
-        "before the handshake completes: rustls' record parsing and our buffering; it must end once the client closes). Each also asserts a few invariants (see the sources)."
+        "before the handshake completes: rustls' record parsing and our buffering; it must end once the client closes), wifi_eapol" \
+        "(\`Authenticator::receive\` on a station's EAPOL frames, the harness writing valid MICs on request, and \`check_station_rsn\`). Each also asserts a few invariants (see the sources)."
     echo "- Corpus: seeded by fuzz/seeds.py, kept in fuzz/corpus/ between runs (ignored by git); runs and coverage are this run's."
     echo
     echo "| target | runs | crashes | coverage (libFuzzer cov) | corpus files | crash |"

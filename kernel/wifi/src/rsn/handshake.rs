@@ -23,6 +23,9 @@ const TK_LEN: u16 = 16;
 
 /// What the caller does after [`Authenticator::receive`].
 #[derive(Debug)]
+// `Done` is large (the AES key schedule), but a `Step` lives only until the
+// caller moves the key into its station table.
+#[allow(clippy::large_enum_variant)]
 pub enum Step {
     /// Send this EAPOL frame (message 3) to the station.
     Send(Vec<u8>),
@@ -152,13 +155,16 @@ impl Authenticator {
     /// Handles one EAPOL frame from the station (the payload after the
     /// LLC/SNAP header with ethertype 0x888E).
     pub fn receive(&mut self, eapol: &[u8], now_us: u64) -> Result<Step, HandshakeError> {
+        if matches!(self.state, State::Idle | State::Done | State::Failed) {
+            return Ok(Step::Ignore);
+        }
         let key = match EapolKey::parse(eapol) {
             Ok(key) => key,
             Err(ParseError::NotKey) => return Ok(Step::Ignore),
             Err(ParseError::Truncated | ParseError::Descriptor) => return Err(HandshakeError::Malformed),
         };
         let bits = key.info();
-        if bits & info::REQUEST != 0 || matches!(self.state, State::Idle | State::Done | State::Failed) {
+        if bits & info::REQUEST != 0 {
             return Ok(Step::Ignore);
         }
         if bits & (info::PAIRWISE | info::MIC | info::ACK | info::INSTALL) != info::PAIRWISE | info::MIC {
@@ -269,14 +275,13 @@ impl Authenticator {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rsn::keys::prf_sha1;
-    use alloc::vec;
     use crate::rsn::testutil::{hex, SeqRng};
     use aes_kw::KekAes128;
+    use alloc::vec;
     use hmac::{Hmac, Mac};
     use sha1::Sha1;
 
@@ -408,7 +413,10 @@ mod tests {
         assert_eq!(auth.poll(10 * SEC), None);
 
         let mut sta_key = PairwiseKey::from_tk(sta.tk);
-        let header = [0x08, 0x01, 0, 0, AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], SPA[0], SPA[1], SPA[2], SPA[3], SPA[4], SPA[5], 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0];
+        let header = [
+            0x08, 0x01, 0, 0, AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], SPA[0], SPA[1], SPA[2], SPA[3], SPA[4], SPA[5],
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0,
+        ];
         let up = sta_key.protect(&header, b"GET / HTTP/1.1");
         assert_eq!(&ap_key.unprotect(&up).unwrap()[24..], b"GET / HTTP/1.1");
         let down = ap_key.protect(&header, b"200 OK");
@@ -579,7 +587,10 @@ mod tests {
     fn message_3_carries_the_gtk_packet_number_as_rsc() {
         let mut gtk = GroupKey::new(&mut SeqRng(100));
         for _ in 0..5 {
-            gtk.protect(&[0x08, 0x02, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0, 0], b"x");
+            gtk.protect(
+                &[0x08, 0x02, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0, 0],
+                b"x",
+            );
         }
         let psk = Psk::from_passphrase(PASSPHRASE, SSID).unwrap();
         let mut auth = Authenticator::new(&psk, AA, SPA, &station_rsn(), &gtk, &mut SeqRng(0));
