@@ -279,7 +279,7 @@ impl Authenticator {
 mod tests {
     use super::*;
     use crate::rsn::keys::prf_sha1;
-    use crate::rsn::testutil::{hex, SeqRng};
+    use crate::rsn::testutil::{hex, ReplayRng, SeqRng};
     use aes_kw::KekAes128;
     use alloc::vec;
     use hmac::{Hmac, Mac};
@@ -598,5 +598,38 @@ mod tests {
         let m1 = auth.start(0);
         let m3 = sent(auth.receive(&sta.answer1(&m1), 0));
         assert_eq!(m3[65..73], [5, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    /// A WPA2 handshake recorded by iwd's unit tests (unit/test-eapol.c,
+    /// eapol_key_data_7..10): "EasilyGuessedPassword" on "TestWPA", AP
+    /// 02:00:00:00:00:00, station 02:00:00:00:01:00.
+    const IWD_M1: &str =
+        "0203005f02008a001000000000000000012b5852b88e4ca34dc599ed202c63957c535e3efa9289873411127cbaf358842500
+        00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+    const IWD_M2: &str =
+        "0203007302010a00000000000000000001727c656c5ed642d7f47f484351d808945118da6a4933ac7e293f2f2ac088348c00
+        000000000000000000000000000000000000000000000000000000000000007d7c45989f492b4a36583529282d8fed001430
+        120100000fac040100000fac040100000fac02";
+    const IWD_M3: &str =
+        "020300970213ca001000000000000000022b5852b88e4ca34dc599ed202c63957c535e3efa9289873411127cbaf358842500
+        00000000000000000000000000000000000000000000000000000000000000f8626a5776c733bfc071de62ebf7a7c5003814
+        dd52803dc83df7ba7eb648296d650e88ccc8dd676204a2c7c1f2650bcaf96b66f5b43d9926adc5ce18c0a99be50e508584b1
+        57e37a5e0f";
+    const IWD_M4: &str =
+        "0203005f02030a00000000000000000002000000000000000000000000000000000000000000000000000000000000000000
+        000000000000000000000000000000000000000000000000000000000000008b0f342349f08503e5fc54b72cb532660000";
+
+    #[test]
+    fn recorded_iwd_handshake_is_reproduced_byte_for_byte() {
+        let (aa, spa) = ([2, 0, 0, 0, 0, 0], [2, 0, 0, 0, 1, 0]);
+        let (m1, m2, m3, m4) = (hex(IWD_M1), hex(IWD_M2), hex(IWD_M3), hex(IWD_M4));
+        let station_rsn = &m2[99..];
+        let psk = Psk::from_passphrase("EasilyGuessedPassword", b"TestWPA").unwrap();
+        // The recorded GTK (key id 1), read from message 3's key data.
+        let gtk = GroupKey::new(&mut ReplayRng(hex("9adad240faa56f322f1553804b451936")));
+        let mut auth = Authenticator::new(&psk, aa, spa, station_rsn, &gtk, &mut ReplayRng(m1[17..49].to_vec()));
+        assert_eq!(auth.start(0), m1, "message 1 with the recorded ANonce");
+        assert_eq!(sent(auth.receive(&m2, 0)), m3, "message 3: same PTK, key data, wrap and MIC");
+        done(auth.receive(&m4, 0));
     }
 }
