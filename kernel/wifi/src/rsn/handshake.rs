@@ -6,6 +6,7 @@
 //! and deadlines go out. Drops and retries follow hostapd's authenticator.
 
 use alloc::vec::Vec;
+use core::fmt;
 
 use rand_core::RngCore;
 
@@ -113,6 +114,22 @@ pub struct Authenticator {
     anonce: [u8; 32],
     replay_counter: u64,
     state: State,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Idle => "idle",
+            State::Message1(_) => "message 1 sent",
+            State::Message3(..) => "message 3 sent",
+            State::Done => "done",
+            State::Failed => "failed",
+        };
+        f.debug_struct("Authenticator")
+            .field("state", &state)
+            .field("replay_counter", &self.replay_counter)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Authenticator {
@@ -403,6 +420,7 @@ mod tests {
         assert_eq!(auth.deadline(), None);
         let m1 = auth.start(0);
         assert_eq!(auth.deadline(), Some(SEC));
+        assert_eq!(alloc::format!("{auth:?}"), r#"Authenticator { state: "message 1 sent", replay_counter: 1, .. }"#);
         let m3 = sent(auth.receive(&sta.answer1(&m1), 10));
         assert_eq!(be16(&m3, 15) - be16(&m1, 15), 1, "replay counter bumped");
         assert_eq!(m3[17..49], m1[17..49], "same ANonce");
