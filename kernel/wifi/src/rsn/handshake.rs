@@ -253,6 +253,17 @@ impl Authenticator {
         }
     }
 
+    /// The TK derived from a verified message 2, while message 3 awaits its
+    /// answer. A station that installed the TK on an earlier message 3 (its
+    /// message 4 was lost) may protect the next message 4 with it: unprotect
+    /// such a frame with this key, then pass its EAPOL payload to `receive`.
+    pub fn pending_key(&self) -> Option<PairwiseKey> {
+        match &self.state {
+            State::Message3(ptk, _) => Some(PairwiseKey::from_tk(ptk.tk)),
+            _ => None,
+        }
+    }
+
     fn message1(&self) -> Vec<u8> {
         KeyFrame {
             info: info::VERSION_2 | info::PAIRWISE | info::ACK,
@@ -649,5 +660,23 @@ mod tests {
         assert_eq!(auth.start(0), m1, "message 1 with the recorded ANonce");
         assert_eq!(sent(auth.receive(&m2, 0)), m3, "message 3: same PTK, key data, wrap and MIC");
         done(auth.receive(&m4, 0));
+    }
+
+    #[test]
+    fn protected_message_4_opens_with_the_pending_key() {
+        let (mut auth, _gtk) = setup();
+        let mut sta = Station::new(PASSPHRASE);
+        let m1 = auth.start(0);
+        assert!(auth.pending_key().is_none());
+        let m3 = sent(auth.receive(&sta.answer1(&m1), 0));
+        let (m4, _) = sta.answer3(&m3);
+        let header = [
+            0x08, 0x01, 0, 0, AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], SPA[0], SPA[1], SPA[2], SPA[3], SPA[4], SPA[5],
+            AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], 0, 0,
+        ];
+        let protected = PairwiseKey::from_tk(sta.tk).protect(&header, &m4);
+        let plain = auth.pending_key().unwrap().unprotect(&protected).unwrap();
+        done(auth.receive(&plain[24..], 0));
+        assert!(auth.pending_key().is_none());
     }
 }
