@@ -137,6 +137,26 @@ SEEDS = {
     ],
 }
 
+def eapol_key(info, data=b"", nonce=b"\xb7" * 32):  # a supplicant's EAPOL-Key; MIC and counter left to the harness
+    body = struct.pack(">BHH", 2, info, 0) + bytes(8) + nonce + bytes(48) + struct.pack(">H", len(data)) + data
+    return struct.pack(">BBH", 1, 3, len(body)) + body
+
+
+def eapol_records(records, setup=0):  # wifi_eapol input: setup byte, then [len u16 BE][op u8][frame]...
+    return bytes([setup]) + b"".join(struct.pack(">HB", len(f), op) + f for op, f in records)
+
+
+RSN = bytes.fromhex("30140100000fac040100000fac040100000fac020000")
+MSG2, MSG4 = eapol_key(0x010A, RSN), eapol_key(0x030A, nonce=bytes(32))
+SEEDS["wifi_eapol"] = [
+    eapol_records([(3, MSG2), (3, MSG4)]),  # the whole handshake
+    eapol_records([(3, MSG2), (4, b""), (3, MSG4)]),  # message 3 sent again before message 4
+    eapol_records([(2, MSG2), (4, b""), (4, b""), (4, b"")]),  # wrong passphrase: MIC fails, then timeout
+    eapol_records([(0, RSN), (3, MSG2)], setup=1),  # the station's element from the input
+    eapol_records([(3, eapol_key(0x010A, RSN[:20] + b"\x80\x00")), (0, b"\x01\x01\x00\x00")]),  # other element; EAPOL-Start
+    eapol_records([(3, MSG2[:60]), (1, eapol_key(0x0B0A))]),  # truncated; a request
+]
+
 out = sys.argv[1]
 for target, seeds in SEEDS.items():
     os.makedirs(os.path.join(out, target), exist_ok=True)

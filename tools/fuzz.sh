@@ -64,7 +64,8 @@ report() {
         "\`etag_matches\`, \`route\` with \`captive::classify\`), config_bootargs (\`Config::from_bootargs\`, then \`DhcpServer::new\`)," \
         "dns_respond (\`DnsServer::respond\`; every reply must parse with \`domain\`), dhcp_handle (\`DhcpServer::handle\` over a" \
         "sequence of packets; every reply must decode with \`edge-dhcp\`), tls_accept (\`TlsServer::accept\` on every byte a client sends" \
-        "before the handshake completes: rustls' record parsing and our buffering; it must end once the client closes)," \
+        "before the handshake completes: rustls' record parsing and our buffering; it must end once the client closes), wifi_eapol" \
+        "(\`Authenticator::receive\` on a station's EAPOL frames, the harness writing valid MICs on request, and \`check_station_rsn\`)," \
         "wifi_frame (the access point's 802.11 parsers: \`Header\`, \`PsPoll\`, \`Elements\`, management bodies, LLC/SNAP, Ethernet," \
         "\`rsn::check_station_rsn\`), wifi_station (\`AccessPoint\` over a sequence of radio frames, Ethernet frames, ACK reports and" \
         "polls, open or WPA2; every frame it transmits must parse). Each also asserts a few invariants (see the sources)."

@@ -1,11 +1,8 @@
-//! The appliance's 802.11 access point, sans-IO: frames in from the radio,
-//! frames out through an [`Outbox`], time passed in by the caller.
-//!
-//! Phones join the appliance's own network; this crate is the access point's
-//! whole MAC-level logic (beacons, probing, authentication, association, power
-//! save, retries, data bridging, WPA2 via [`rsn`]) with no hardware or clock of
-//! its own, so every behaviour is tested on the host. Wire formats follow IEEE
-//! 802.11-2020; hostapd and Linux mac80211 were read for the same choices.
+//! The appliance's 802.11 access point, sans-IO: radio frames and the time in,
+//! frames out through an [`Outbox`]. Phones join the appliance's own network;
+//! this is all of its MAC-level logic (beacons, joining, power save, retries,
+//! bridging, WPA2 via [`rsn`]) without hardware or clock, so it is tested on
+//! the host. Formats follow IEEE 802.11-2020; choices follow hostapd/mac80211.
 #![no_std]
 #![forbid(unsafe_code)]
 

@@ -8,7 +8,7 @@
 
 use super::AccessPoint;
 use crate::queue::Kind;
-use crate::station::SLOT_NON_QOS;
+use crate::station::{Keys, SLOT_NON_QOS};
 use crate::wire::data::{self as wdata, Ethernet, ETHERTYPE_EAPOL};
 use crate::wire::frame::{flags, Header};
 use crate::wire::{is_group, MacAddr};
@@ -73,7 +73,7 @@ impl AccessPoint {
             if ethertype == ETHERTYPE_EAPOL {
                 return self.receive_eapol(i, payload, now, out);
             }
-            if !protected {
+            if !protected || !matches!(self.stations[i].keys, Keys::Keyed(_)) {
                 self.counters.drops.unauthorized += 1;
                 return;
             }

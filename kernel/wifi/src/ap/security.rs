@@ -131,14 +131,23 @@ impl AccessPoint {
     }
 
     /// Checks and decrypts a protected frame from station `i`: the frame as if
-    /// sent in the clear, or `None` (counted).
+    /// sent in the clear, or `None` (counted). A station still in the handshake may protect a repeated message 4 with
+    /// the key of an earlier message 3: that key opens it (EAPOL only, see `data`).
     pub(super) fn unprotect(&mut self, i: usize, frame: &[u8]) -> Option<Vec<u8>> {
-        let Keys::Keyed(key) = &mut self.stations[i].keys else {
-            self.counters.drops.unauthorized += 1;
-            return None;
+        let pending = match &self.stations[i].keys {
+            Keys::Handshake(auth) => auth.pending_key(),
+            _ => None,
+        };
+        let result = match (&mut self.stations[i].keys, pending) {
+            (Keys::Keyed(key), _) => key.unprotect(frame),
+            (_, Some(mut pending)) => pending.unprotect(frame),
+            _ => {
+                self.counters.drops.unauthorized += 1;
+                return None;
+            }
         };
         let d = &mut self.counters.drops;
-        match key.unprotect(frame) {
+        match result {
             Ok(plain) => return Some(plain),
             Err(CcmpError::Mic) => d.mic += 1,
             Err(CcmpError::Replay) => d.replay += 1,

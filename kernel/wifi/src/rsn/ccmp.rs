@@ -153,12 +153,7 @@ struct Ccmp {
 
 impl Ccmp {
     fn new(key: [u8; 16], key_id: u8) -> Ccmp {
-        Ccmp {
-            cipher: Aes128Ccm8::new(&GenericArray::from(key)),
-            key_id,
-            tx_pn: 0,
-            rx_pn: [0; RX_COUNTERS],
-        }
+        Ccmp { cipher: Aes128Ccm8::new(&GenericArray::from(key)), key_id, tx_pn: 0, rx_pn: [0; RX_COUNTERS] }
     }
 
     fn protect(&mut self, header: &[u8], payload: &[u8]) -> Vec<u8> {
@@ -179,7 +174,13 @@ impl Ccmp {
         out.extend_from_slice(payload);
         // The header passed in is ours, so its length is taken as given; the
         // AAD reads from it with bounds checks.
-        let h = Header::parse(header).unwrap_or(Header { len: header.len(), data: true, mgmt: false, addr4: false, qos: None });
+        let h = Header::parse(header).unwrap_or(Header {
+            len: header.len(),
+            data: true,
+            mgmt: false,
+            addr4: false,
+            qos: None,
+        });
         let (aad, aad_len, nonce) = aad_and_nonce(header, &h, self.tx_pn);
         match self.cipher.encrypt_in_place_detached(&GenericArray::from(nonce), &aad[..aad_len], &mut out[body..]) {
             Ok(tag) => out.extend_from_slice(&tag),
@@ -312,7 +313,10 @@ impl GroupKey {
 
 impl fmt::Debug for GroupKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GroupKey").field("key_id", &self.ccmp.key_id).field("tx_pn", &self.ccmp.tx_pn).finish_non_exhaustive()
+        f.debug_struct("GroupKey")
+            .field("key_id", &self.ccmp.key_id)
+            .field("tx_pn", &self.ccmp.tx_pn)
+            .finish_non_exhaustive()
     }
 }
 
@@ -400,9 +404,8 @@ mod tests {
 
     const TK: [u8; 16] = [0x42; 16];
     /// Data to the DS: A1 = AP (BSSID), A2 = station, A3 = destination.
-    const TO_AP: [u8; 24] = [
-        0x08, 0x01, 0, 0, 2, 0, 0, 0, 0, 0xaa, 2, 0, 0, 0, 0, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10, 0,
-    ];
+    const TO_AP: [u8; 24] =
+        [0x08, 0x01, 0, 0, 2, 0, 0, 0, 0, 0xaa, 2, 0, 0, 0, 0, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10, 0];
 
     fn qos_header(tid: u8) -> Vec<u8> {
         let mut h = TO_AP.to_vec();

@@ -173,8 +173,15 @@ mod tests {
     const NONCE: [u8; 32] = [0x5a; 32];
 
     fn message(info: u16, data: &[u8]) -> Vec<u8> {
-        KeyFrame { info, key_length: 16, replay_counter: 0x0102_0304_0506_0708, nonce: &NONCE, rsc: 0x0a0b, key_data: data }
-            .emit(Some(&[9; 16]))
+        KeyFrame {
+            info,
+            key_length: 16,
+            replay_counter: 0x0102_0304_0506_0708,
+            nonce: &NONCE,
+            rsc: 0x0a0b,
+            key_data: data,
+        }
+        .emit(Some(&[9; 16]))
     }
 
     #[test]

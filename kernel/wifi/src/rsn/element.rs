@@ -138,7 +138,10 @@ mod tests {
         // wpa_supplicant with PMF optional: MFPC set, no PMKIDs.
         assert_eq!(check_station_rsn(&hex("30 14 0100 000fac04 0100 000fac04 0100 000fac02 8000")), Ok(()));
         // With a PMKID count of 0 and a group management cipher (BIP) after it.
-        assert_eq!(check_station_rsn(&hex("30 1a 0100 000fac04 0100 000fac04 0100 000fac02 8000 0000 000fac06")), Ok(()));
+        assert_eq!(
+            check_station_rsn(&hex("30 1a 0100 000fac04 0100 000fac04 0100 000fac02 8000 0000 000fac06")),
+            Ok(())
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! and deadlines go out. Drops and retries follow hostapd's authenticator.
 
 use alloc::vec::Vec;
+use core::fmt;
 
 use rand_core::RngCore;
 
@@ -23,6 +24,9 @@ const TK_LEN: u16 = 16;
 
 /// What the caller does after [`Authenticator::receive`].
 #[derive(Debug)]
+// `Done` is large (the AES key schedule), but a `Step` lives only until the
+// caller moves the key into its station table.
+#[allow(clippy::large_enum_variant)]
 pub enum Step {
     /// Send this EAPOL frame (message 3) to the station.
     Send(Vec<u8>),
@@ -112,6 +116,22 @@ pub struct Authenticator {
     state: State,
 }
 
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Idle => "idle",
+            State::Message1(_) => "message 1 sent",
+            State::Message3(..) => "message 3 sent",
+            State::Done => "done",
+            State::Failed => "failed",
+        };
+        f.debug_struct("Authenticator")
+            .field("state", &state)
+            .field("replay_counter", &self.replay_counter)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Authenticator {
     /// Prepares the handshake between the AP (`aa`) and a station (`spa`)
     /// whose (re)association request carried `station_rsn` (id and length
@@ -152,13 +172,16 @@ impl Authenticator {
     /// Handles one EAPOL frame from the station (the payload after the
     /// LLC/SNAP header with ethertype 0x888E).
     pub fn receive(&mut self, eapol: &[u8], now_us: u64) -> Result<Step, HandshakeError> {
+        if matches!(self.state, State::Idle | State::Done | State::Failed) {
+            return Ok(Step::Ignore);
+        }
         let key = match EapolKey::parse(eapol) {
             Ok(key) => key,
             Err(ParseError::NotKey) => return Ok(Step::Ignore),
             Err(ParseError::Truncated | ParseError::Descriptor) => return Err(HandshakeError::Malformed),
         };
         let bits = key.info();
-        if bits & info::REQUEST != 0 || matches!(self.state, State::Idle | State::Done | State::Failed) {
+        if bits & info::REQUEST != 0 {
             return Ok(Step::Ignore);
         }
         if bits & (info::PAIRWISE | info::MIC | info::ACK | info::INSTALL) != info::PAIRWISE | info::MIC {
@@ -230,6 +253,17 @@ impl Authenticator {
         }
     }
 
+    /// The TK derived from a verified message 2, while message 3 awaits its
+    /// answer. A station that installed the TK on an earlier message 3 (its
+    /// message 4 was lost) may protect the next message 4 with it: unprotect
+    /// such a frame with this key, then pass its EAPOL payload to `receive`.
+    pub fn pending_key(&self) -> Option<PairwiseKey> {
+        match &self.state {
+            State::Message3(ptk, _) => Some(PairwiseKey::from_tk(ptk.tk)),
+            _ => None,
+        }
+    }
+
     fn message1(&self) -> Vec<u8> {
         KeyFrame {
             info: info::VERSION_2 | info::PAIRWISE | info::ACK,
@@ -269,14 +303,13 @@ impl Authenticator {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rsn::keys::prf_sha1;
-    use alloc::vec;
-    use crate::rsn::testutil::{hex, SeqRng};
+    use crate::rsn::testutil::{hex, ReplayRng, SeqRng};
     use aes_kw::KekAes128;
+    use alloc::vec;
     use hmac::{Hmac, Mac};
     use sha1::Sha1;
 
@@ -398,6 +431,7 @@ mod tests {
         assert_eq!(auth.deadline(), None);
         let m1 = auth.start(0);
         assert_eq!(auth.deadline(), Some(SEC));
+        assert_eq!(alloc::format!("{auth:?}"), r#"Authenticator { state: "message 1 sent", replay_counter: 1, .. }"#);
         let m3 = sent(auth.receive(&sta.answer1(&m1), 10));
         assert_eq!(be16(&m3, 15) - be16(&m1, 15), 1, "replay counter bumped");
         assert_eq!(m3[17..49], m1[17..49], "same ANonce");
@@ -408,7 +442,10 @@ mod tests {
         assert_eq!(auth.poll(10 * SEC), None);
 
         let mut sta_key = PairwiseKey::from_tk(sta.tk);
-        let header = [0x08, 0x01, 0, 0, AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], SPA[0], SPA[1], SPA[2], SPA[3], SPA[4], SPA[5], 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0];
+        let header = [
+            0x08, 0x01, 0, 0, AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], SPA[0], SPA[1], SPA[2], SPA[3], SPA[4], SPA[5],
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0,
+        ];
         let up = sta_key.protect(&header, b"GET / HTTP/1.1");
         assert_eq!(&ap_key.unprotect(&up).unwrap()[24..], b"GET / HTTP/1.1");
         let down = ap_key.protect(&header, b"200 OK");
@@ -579,7 +616,10 @@ mod tests {
     fn message_3_carries_the_gtk_packet_number_as_rsc() {
         let mut gtk = GroupKey::new(&mut SeqRng(100));
         for _ in 0..5 {
-            gtk.protect(&[0x08, 0x02, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0, 0], b"x");
+            gtk.protect(
+                &[0x08, 0x02, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0, 0],
+                b"x",
+            );
         }
         let psk = Psk::from_passphrase(PASSPHRASE, SSID).unwrap();
         let mut auth = Authenticator::new(&psk, AA, SPA, &station_rsn(), &gtk, &mut SeqRng(0));
@@ -587,5 +627,56 @@ mod tests {
         let m1 = auth.start(0);
         let m3 = sent(auth.receive(&sta.answer1(&m1), 0));
         assert_eq!(m3[65..73], [5, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    /// A WPA2 handshake recorded by iwd's unit tests (unit/test-eapol.c,
+    /// eapol_key_data_7..10): "EasilyGuessedPassword" on "TestWPA", AP
+    /// 02:00:00:00:00:00, station 02:00:00:00:01:00.
+    const IWD_M1: &str =
+        "0203005f02008a001000000000000000012b5852b88e4ca34dc599ed202c63957c535e3efa9289873411127cbaf358842500
+        00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+    const IWD_M2: &str =
+        "0203007302010a00000000000000000001727c656c5ed642d7f47f484351d808945118da6a4933ac7e293f2f2ac088348c00
+        000000000000000000000000000000000000000000000000000000000000007d7c45989f492b4a36583529282d8fed001430
+        120100000fac040100000fac040100000fac02";
+    const IWD_M3: &str =
+        "020300970213ca001000000000000000022b5852b88e4ca34dc599ed202c63957c535e3efa9289873411127cbaf358842500
+        00000000000000000000000000000000000000000000000000000000000000f8626a5776c733bfc071de62ebf7a7c5003814
+        dd52803dc83df7ba7eb648296d650e88ccc8dd676204a2c7c1f2650bcaf96b66f5b43d9926adc5ce18c0a99be50e508584b1
+        57e37a5e0f";
+    const IWD_M4: &str =
+        "0203005f02030a00000000000000000002000000000000000000000000000000000000000000000000000000000000000000
+        000000000000000000000000000000000000000000000000000000000000008b0f342349f08503e5fc54b72cb532660000";
+
+    #[test]
+    fn recorded_iwd_handshake_is_reproduced_byte_for_byte() {
+        let (aa, spa) = ([2, 0, 0, 0, 0, 0], [2, 0, 0, 0, 1, 0]);
+        let (m1, m2, m3, m4) = (hex(IWD_M1), hex(IWD_M2), hex(IWD_M3), hex(IWD_M4));
+        let station_rsn = &m2[99..];
+        let psk = Psk::from_passphrase("EasilyGuessedPassword", b"TestWPA").unwrap();
+        // The recorded GTK (key id 1), read from message 3's key data.
+        let gtk = GroupKey::new(&mut ReplayRng(hex("9adad240faa56f322f1553804b451936")));
+        let mut auth = Authenticator::new(&psk, aa, spa, station_rsn, &gtk, &mut ReplayRng(m1[17..49].to_vec()));
+        assert_eq!(auth.start(0), m1, "message 1 with the recorded ANonce");
+        assert_eq!(sent(auth.receive(&m2, 0)), m3, "message 3: same PTK, key data, wrap and MIC");
+        done(auth.receive(&m4, 0));
+    }
+
+    #[test]
+    fn protected_message_4_opens_with_the_pending_key() {
+        let (mut auth, _gtk) = setup();
+        let mut sta = Station::new(PASSPHRASE);
+        let m1 = auth.start(0);
+        assert!(auth.pending_key().is_none());
+        let m3 = sent(auth.receive(&sta.answer1(&m1), 0));
+        let (m4, _) = sta.answer3(&m3);
+        let header = [
+            0x08, 0x01, 0, 0, AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], SPA[0], SPA[1], SPA[2], SPA[3], SPA[4], SPA[5],
+            AA[0], AA[1], AA[2], AA[3], AA[4], AA[5], 0, 0,
+        ];
+        let protected = PairwiseKey::from_tk(sta.tk).protect(&header, &m4);
+        let plain = auth.pending_key().unwrap().unprotect(&protected).unwrap();
+        done(auth.receive(&plain[24..], 0));
+        assert!(auth.pending_key().is_none());
     }
 }

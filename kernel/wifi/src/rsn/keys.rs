@@ -132,9 +132,9 @@ pub(crate) fn eapol_mic(kck: &[u8; 16], frame: &[u8]) -> [u8; 16] {
 /// of 8 and at least 16 bytes) and wraps it under the KEK (RFC 3394).
 pub(crate) fn wrap(kek: &[u8; 16], data: &[u8]) -> Vec<u8> {
     let mut padded = data.to_vec();
-    if padded.len() % 8 != 0 || padded.len() < 16 {
+    if !padded.len().is_multiple_of(8) || padded.len() < 16 {
         padded.push(0xdd);
-        while padded.len() % 8 != 0 || padded.len() < 16 {
+        while !padded.len().is_multiple_of(8) || padded.len() < 16 {
             padded.push(0);
         }
     }
@@ -161,28 +161,20 @@ mod tests {
     #[test]
     fn passphrase_ieee_gives_annex_psk() {
         let psk = Psk::from_passphrase("password", b"IEEE").unwrap();
-        assert_eq!(
-            psk.pmk().to_vec(),
-            hex("f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e")
-        );
+        assert_eq!(psk.pmk().to_vec(), hex("f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e"));
     }
 
     #[test]
     fn passphrase_this_is_a_password_gives_annex_psk() {
         let psk = Psk::from_passphrase("ThisIsAPassword", b"ThisIsASSID").unwrap();
-        assert_eq!(
-            psk.pmk().to_vec(),
-            hex("0dc0d6eb90555ed6419756b9a15ec3e3209b63df707dd508d14581f8982721af")
-        );
+        assert_eq!(psk.pmk().to_vec(), hex("0dc0d6eb90555ed6419756b9a15ec3e3209b63df707dd508d14581f8982721af"));
     }
 
     #[test]
     fn passphrase_of_32_a_gives_annex_psk() {
-        let psk = Psk::from_passphrase("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", b"ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ").unwrap();
-        assert_eq!(
-            psk.pmk().to_vec(),
-            hex("becb93866bb8c3832cb777c2f559807c8c59afcb6eae734885001300a981cc62")
-        );
+        let psk =
+            Psk::from_passphrase("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", b"ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ").unwrap();
+        assert_eq!(psk.pmk().to_vec(), hex("becb93866bb8c3832cb777c2f559807c8c59afcb6eae734885001300a981cc62"));
     }
 
     #[test]

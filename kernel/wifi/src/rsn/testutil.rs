@@ -31,3 +31,26 @@ impl RngCore for SeqRng {
         Ok(())
     }
 }
+
+/// A generator that hands out the bytes it was given, in order, then zeros:
+/// replays the nonces of a recorded handshake.
+pub(crate) struct ReplayRng(pub(crate) Vec<u8>);
+
+impl RngCore for ReplayRng {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        let n = dest.len().min(self.0.len());
+        dest[..n].copy_from_slice(&self.0[..n]);
+        dest[n..].fill(0);
+        self.0.drain(..n);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}

@@ -275,3 +275,40 @@ fn passphrase_is_checked_when_the_access_point_starts() {
         Some(crate::ConfigError::Passphrase)
     );
 }
+
+#[test]
+fn message_4_protected_with_the_new_key_still_completes_the_handshake() {
+    let (mut ap, mut air) = (secured_ap(), Air::default());
+    let mut s = Supplicant::new(1, PASSPHRASE);
+    associate(&mut ap, &mut air, 1, &STATION_RSN);
+    let m2 = s.answer1(&last_eapol(&air, &s.mac));
+    let f = s.eapol(&m2);
+    ap.receive(&f, 10, &mut air);
+    ack_all(&mut ap, &mut air, 10);
+    let m4 = s.answer3(&last_eapol(&air, &s.mac));
+    // The station installed the TK on message 3 and protects message 4 with it.
+    let mut key = PairwiseKey::from_tk(s.tk);
+    let body = crate::wire::data::snap_encap(ETHERTYPE_EAPOL, &m4);
+    ap.receive(
+        &key.protect(&qos_header(&s.mac, &BSSID, 30, 0), &body),
+        20,
+        &mut air,
+    );
+    assert!(ap.is_station(&s.mac));
+    // Other protected data before the handshake completes never passes.
+    let (mut ap, mut air) = (secured_ap(), Air::default());
+    let mut s = Supplicant::new(1, PASSPHRASE);
+    associate(&mut ap, &mut air, 1, &STATION_RSN);
+    let m2 = s.answer1(&last_eapol(&air, &s.mac));
+    let f = s.eapol(&m2);
+    ap.receive(&f, 10, &mut air);
+    let mut key = PairwiseKey::from_tk(s.tk);
+    let ip = crate::wire::data::snap_encap(0x0800, b"early");
+    ap.receive(
+        &key.protect(&qos_header(&s.mac, &WIRED, 31, 0), &ip),
+        20,
+        &mut air,
+    );
+    assert!(air.delivered.is_empty());
+    assert_eq!(ap.counters().drops.unauthorized, 1);
+}
