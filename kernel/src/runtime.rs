@@ -95,21 +95,9 @@ impl rand_core::RngCore for EntropyRng {
 /// Brings the access point up on the radio at `bssid`, or says why not
 /// (the wired network goes on either way).
 fn start_access_point(config: &wifi::Config, bssid: [u8; 6], entropy: fn(&mut [u8]) -> bool) -> Option<RefCell<AccessPoint>> {
-    let started = time::micros_since_power_on();
+    // The access point logs itself coming up (SSID, channel, security, BSSID).
     match AccessPoint::new(config.clone(), bssid, &mut EntropyRng(entropy)) {
-        Ok(ap) => {
-            let security = match config.security {
-                wifi::Security::Open => "open",
-                wifi::Security::Wpa2 { .. } => "WPA2-PSK (CCMP)",
-            };
-            let b = bssid;
-            log::info!(
-                "Wi-Fi access point up: SSID \"{}\", channel {} ({} MHz), {security}, BSSID {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, up to {} stations (+{} ms to set up)",
-                config.ssid, config.channel, config.frequency_mhz(), b[0], b[1], b[2], b[3], b[4], b[5], config.max_stations,
-                time::Millis(time::micros_since_power_on() - started)
-            );
-            Some(RefCell::new(ap))
-        }
+        Ok(ap) => Some(RefCell::new(ap)),
         Err(error) => {
             log::error!("Wi-Fi access point off: {error}");
             None
@@ -185,10 +173,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let bridge_counters = BridgeCounters::default();
     let access_point = radio.as_ref().and_then(|radio| start_access_point(&config.wifi, radio.mac_address(), entropy));
     let nic: Box<dyn NetDevice + '_> = match (radio, &access_point) {
-        (Some(radio), Some(ap)) => {
-            let frequency = config.wifi.frequency_mhz();
-            Box::new(Bridge::new(nic, radio, ap, frequency, &bridge_counters, time::micros_since_power_on))
-        }
+        (Some(radio), Some(ap)) => Box::new(Bridge::new(nic, radio, ap, &bridge_counters, time::micros_since_power_on)),
         _ => nic,
     };
     let network = Network::new(nic, &nic_counters, config.address, config.prefix_len, seed, time::micros_since_power_on());

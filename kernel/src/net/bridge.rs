@@ -3,13 +3,15 @@
 //!
 //! The appliance's stack keeps the wired NIC's address. Frames a station
 //! sends go through the access point (crate `wifi`, which turns 802.11 into
-//! Ethernet) to the stack, and group frames on to the wire too; frames the
-//! stack sends to a station's address go to the access point, group frames
-//! to both sides. So a phone on Wi-Fi and a laptop on the Ethernet get
-//! addresses from the same DHCP pool and reach the same services.
-//! Station-to-station traffic is the access point's business (client
-//! isolation). The access point lives in a `RefCell` that `/stats.json` reads
-//! between passes of the network loop.
+//! Ethernet) to the stack; frames the stack sends to a station's address go
+//! to the access point, group frames to both sides. So a phone on Wi-Fi and
+//! a laptop on the Ethernet get addresses from the same DHCP pool and reach
+//! the same services. Client isolation (on by default) covers the wire too:
+//! stations and wired hosts then reach the appliance, not each other, so a
+//! phone's DHCP broadcast never meets another DHCP server on the wire. With
+//! isolation off, frames cross between the sides as on a switch. The access
+//! point lives in a `RefCell` that `/stats.json` reads between passes of the
+//! network loop.
 
 #![deny(unsafe_code)]
 
@@ -47,6 +49,8 @@ pub struct Bridge<'a, N: NetDevice, R: Radio> {
     ap: &'a RefCell<AccessPoint>,
     counters: &'a BridgeCounters,
     now_us: fn() -> u64,
+    /// Whether frames may cross between stations and the wire.
+    crossing: bool,
     to_stack: VecDeque<Vec<u8>>,
     /// Tokens of frames the radio refused, reported to the access point as
     /// unacknowledged once it is free to hear about them.
@@ -62,6 +66,7 @@ struct Sides<'s, N: NetDevice, R: Radio> {
     refused: &'s mut Vec<u32>,
     counters: &'s BridgeCounters,
     our_mac: [u8; 6],
+    crossing: bool,
     now_us: u64,
 }
 
@@ -87,15 +92,21 @@ impl<N: NetDevice, R: Radio> Outbox for Sides<'_, N, R> {
                 self.counters.stack_queue_full.increment();
             }
         }
-        if group || destination != self.our_mac {
+        if self.crossing && (group || destination != self.our_mac) {
             let _ = self.wired.transmit(ethernet);
         }
     }
 }
 
 impl<'a, N: NetDevice, R: Radio> Bridge<'a, N, R> {
-    /// Joins `wired` and `radio` through `ap`, tuned to `frequency_mhz`.
-    pub fn new(wired: N, mut radio: R, ap: &'a RefCell<AccessPoint>, frequency_mhz: u16, counters: &'a BridgeCounters, now_us: fn() -> u64) -> Self {
+    /// Joins `wired` and `radio` through `ap`, tuned to its channel; frames
+    /// cross between stations and the wire unless the access point isolates
+    /// its clients.
+    pub fn new(wired: N, mut radio: R, ap: &'a RefCell<AccessPoint>, counters: &'a BridgeCounters, now_us: fn() -> u64) -> Self {
+        let (frequency_mhz, crossing) = {
+            let ap = ap.borrow();
+            (ap.config().frequency_mhz(), !ap.config().client_isolation)
+        };
         radio.set_frequency(frequency_mhz);
         Self {
             wired,
@@ -103,6 +114,7 @@ impl<'a, N: NetDevice, R: Radio> Bridge<'a, N, R> {
             ap,
             counters,
             now_us,
+            crossing,
             to_stack: VecDeque::new(),
             refused: Vec::new(),
             radio_frame: alloc::vec![0u8; MAX_RADIO_FRAME].into_boxed_slice(),
@@ -121,6 +133,7 @@ impl<'a, N: NetDevice, R: Radio> Bridge<'a, N, R> {
             refused: &mut self.refused,
             counters: self.counters,
             our_mac,
+            crossing: self.crossing,
             now_us,
         };
         f(&mut ap, &mut sides, &self.radio_frame);
@@ -167,11 +180,13 @@ impl<N: NetDevice, R: Radio> NetDevice for Bridge<'_, N, R> {
                 Received::Frame(len) => {
                     let destination = frame.get(..6).unwrap_or(&[]);
                     if self.is_station(destination) {
-                        let ethernet = frame[..len].to_vec();
-                        self.to_stations(&ethernet);
+                        if self.crossing {
+                            let ethernet = frame[..len].to_vec();
+                            self.to_stations(&ethernet);
+                        }
                         continue;
                     }
-                    if is_group(destination) && self.ap.try_borrow().is_ok_and(|ap| ap.stations() > 0) {
+                    if self.crossing && is_group(destination) && self.ap.try_borrow().is_ok_and(|ap| ap.stations() > 0) {
                         let ethernet = frame[..len].to_vec();
                         self.to_stations(&ethernet);
                     }
@@ -355,6 +370,10 @@ mod tests {
     }
 
     fn access_point() -> RefCell<AccessPoint> {
+        access_point_with(wifi::Config::default())
+    }
+
+    fn access_point_with(config: wifi::Config) -> RefCell<AccessPoint> {
         struct Fixed;
         impl rand_core::RngCore for Fixed {
             fn next_u32(&mut self) -> u32 {
@@ -371,7 +390,7 @@ mod tests {
                 Ok(())
             }
         }
-        RefCell::new(AccessPoint::new(wifi::Config::default(), BSSID, &mut Fixed).unwrap())
+        RefCell::new(AccessPoint::new(config, BSSID, &mut Fixed).unwrap())
     }
 
     fn stack_receives(bridge: &mut Bridge<'_, FakeNic, FakeRadio>) -> Option<Vec<u8>> {
@@ -383,7 +402,7 @@ mod tests {
     }
 
     fn joined<'a>(ap: &'a RefCell<AccessPoint>, counters: &'a BridgeCounters) -> Bridge<'a, FakeNic, FakeRadio> {
-        let mut bridge = Bridge::new(FakeNic::default(), FakeRadio::default(), ap, 2437, counters, now);
+        let mut bridge = Bridge::new(FakeNic::default(), FakeRadio::default(), ap, counters, now);
         for frame in join_frames() {
             bridge.radio.incoming.push_back(frame);
             assert_eq!(stack_receives(&mut bridge), None, "management frames stay in the access point");
@@ -428,22 +447,41 @@ mod tests {
         assert!(bridge.radio.sent.iter().any(|frame| frame[4..10] == [0xff; 6] && frame.ends_with(b"DHCPOFFER")));
     }
 
-    #[test]
-    fn a_station_broadcast_reaches_the_stack_and_the_wire() {
-        let (ap, counters) = (access_point(), BridgeCounters::default());
-        let mut bridge = joined(&ap, &counters);
+    fn station_broadcast() -> Vec<u8> {
         let mut discover = header([0x88, 0x01], &BSSID, &PHONE, &[0xff; 6], 4);
         discover.extend_from_slice(&[0, 0, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00, 0x45, 0x01]);
-        bridge.radio.incoming.push_back(discover);
+        discover
+    }
+
+    #[test]
+    fn an_isolated_station_broadcast_reaches_the_stack_only() {
+        let (ap, counters) = (access_point(), BridgeCounters::default());
+        let mut bridge = joined(&ap, &counters);
+        bridge.radio.incoming.push_back(station_broadcast());
+        assert_eq!(stack_receives(&mut bridge), Some(ethernet(&[0xff; 6], &PHONE, &[0x45, 0x01])));
+        assert!(bridge.wired.sent.is_empty(), "a phone's DHCP broadcast must not meet another server on the wire");
+        bridge.wired.incoming.push_back(ethernet(&PHONE, &LAPTOP, b"hello phone"));
+        assert_eq!(stack_receives(&mut bridge), None);
+        assert!(bridge.radio.sent.is_empty(), "the laptop does not reach the phone");
+    }
+
+    #[test]
+    fn without_isolation_frames_cross_between_stations_and_the_wire() {
+        let (ap, counters) = (access_point_with(wifi::Config { client_isolation: false, ..wifi::Config::default() }), BridgeCounters::default());
+        let mut bridge = joined(&ap, &counters);
+        bridge.radio.incoming.push_back(station_broadcast());
         let expected = ethernet(&[0xff; 6], &PHONE, &[0x45, 0x01]);
         assert_eq!(stack_receives(&mut bridge), Some(expected.clone()));
         assert_eq!(bridge.wired.sent, [expected]);
+        bridge.wired.incoming.push_back(ethernet(&PHONE, &LAPTOP, b"hello phone"));
+        assert_eq!(stack_receives(&mut bridge), None);
+        assert!(bridge.radio.sent.last().is_some_and(|frame| frame.ends_with(b"hello phone")));
     }
 
     #[test]
     fn wired_frames_pass_to_the_stack_untouched() {
         let (ap, counters) = (access_point(), BridgeCounters::default());
-        let mut bridge = Bridge::new(FakeNic::default(), FakeRadio::default(), &ap, 2437, &counters, now);
+        let mut bridge = Bridge::new(FakeNic::default(), FakeRadio::default(), &ap, &counters, now);
         let frame = ethernet(&OURS, &LAPTOP, b"GET /");
         bridge.wired.incoming.push_back(frame.clone());
         assert_eq!(stack_receives(&mut bridge), Some(frame));
@@ -453,7 +491,7 @@ mod tests {
     #[test]
     fn beacons_come_from_the_service_call_with_the_next_deadline() {
         let (ap, counters) = (access_point(), BridgeCounters::default());
-        let mut bridge = Bridge::new(FakeNic::default(), FakeRadio::default(), &ap, 2437, &counters, now);
+        let mut bridge = Bridge::new(FakeNic::default(), FakeRadio::default(), &ap, &counters, now);
         let next = bridge.service(now()).expect("a beacon deadline");
         assert!(next > now() && next <= now() + 102_400, "{next}");
         assert!(bridge.radio.sent.iter().any(|frame| frame[0] == 0x80), "a beacon went out");
