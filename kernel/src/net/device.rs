@@ -42,10 +42,11 @@ pub trait NetDevice {
     fn interrupt_ids(&self) -> alloc::vec::Vec<u32>;
     /// Clears the NIC's interrupt condition after a wake-up.
     fn acknowledge_interrupt(&mut self);
-    /// True if a frame may be waiting: the polling idle loop and the A10's
-    /// wake-up check ask this before sleeping. Unknown: always worth a look.
+    /// True if a received frame is known to be waiting: the idle loop does
+    /// not sleep then (a polled A10 EMAC FIFO, a sun8i descriptor). Drivers
+    /// that cannot tell say false and rely on their interrupt to end WFI.
     fn frame_pending(&self) -> bool {
-        true
+        false
     }
     /// True if the driver watches its PHY's link, which needs a wake-up
     /// about once a second even when the network is quiet.
