@@ -34,7 +34,7 @@ impl Chip for A10 {
     }
 
     fn watchdog(&self) -> Option<Watchdog> {
-        Some(Watchdog::Sun4i(TIMER.window(0x90, 0x10)))
+        Some(sunxi::sun4i_watchdog())
     }
 
     fn devices(&self, fallback_mac: [u8; 6]) -> Devices {

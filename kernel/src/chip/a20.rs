@@ -4,11 +4,9 @@
 
 use alloc::boxed::Box;
 
-use super::sunxi::{self, SUN4I_EMAC, TIMER};
+use super::sunxi::{self, SUN4I_EMAC};
 use super::{Chip, Devices};
 use crate::devices::Uart;
-use crate::drivers::generic_timer::GenericTimerAlarm;
-use crate::drivers::gic::Gic;
 use crate::drivers::sun4i_emac::{Sun4iEmac, Sun4iEmacConfig};
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
@@ -30,7 +28,7 @@ impl Chip for A20 {
     }
 
     fn watchdog(&self) -> Option<Watchdog> {
-        Some(Watchdog::Sun4i(TIMER.window(0x90, 0x10)))
+        Some(sunxi::sun4i_watchdog())
     }
 
     fn devices(&self, fallback_mac: [u8; 6]) -> Devices {
@@ -45,8 +43,6 @@ impl Chip for A20 {
         setup.iter().for_each(|step| step.apply());
         let config = Sun4iEmacConfig { regs: SUN4I_EMAC, irq: 32 + 55, phy: self.emac_phy };
         let nic = Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
-        let (distributor, cpu_interface) = sunxi::gic_windows();
-        let gic = Gic::new(distributor, cpu_interface);
-        Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None }
+        sunxi::with_gic(nic)
     }
 }

@@ -4,11 +4,9 @@
 
 use alloc::boxed::Box;
 
-use super::sunxi::{self, SUN8I_EMAC, TIMER};
+use super::sunxi::{self, SUN8I_EMAC};
 use super::{Chip, Devices};
 use crate::devices::Uart;
-use crate::drivers::generic_timer::GenericTimerAlarm;
-use crate::drivers::gic::Gic;
 use crate::drivers::sun8i_emac::{Sun8iEmac, Sun8iEmacConfig};
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
@@ -30,7 +28,7 @@ impl Chip for A64 {
     }
 
     fn watchdog(&self) -> Option<Watchdog> {
-        Some(Watchdog::Sun6i(TIMER.window(0xa0, 0x20)))
+        Some(sunxi::sun6i_watchdog())
     }
 
     fn devices(&self, fallback_mac: [u8; 6]) -> Devices {
@@ -47,8 +45,6 @@ impl Chip for A64 {
         setup.iter().for_each(|step| step.apply());
         let config = Sun8iEmacConfig { regs: SUN8I_EMAC, intid: 32 + 82, phy: self.emac_phy };
         let nic = Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
-        let (distributor, cpu_interface) = sunxi::gic_windows();
-        let gic = Gic::new(distributor, cpu_interface);
-        Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None }
+        sunxi::with_gic(nic)
     }
 }

@@ -2,16 +2,34 @@
 //! "Memory Mapping" chapters): the blocks every SoC file of this layer uses,
 //! so that no address is written twice.
 
-use super::window;
+use alloc::boxed::Box;
+
+use super::{window, Devices};
+use crate::drivers::generic_timer::GenericTimerAlarm;
+use crate::drivers::gic::Gic;
 use crate::drivers::mmio::{Mmio, RegisterSetup};
 use crate::drivers::ns16550::Ns16550;
+use crate::drivers::watchdog::Watchdog;
+use crate::net::device::NetDevice;
 
 /// UART0, the debug port every board wires to its serial header.
 pub static UART0: Ns16550 = Ns16550::new(window(0x01c2_8000, 0x400), 2);
 
-/// The GIC-400's distributor and CPU interface (A20, H3, A64).
-pub fn gic_windows() -> (Mmio, Mmio) {
-    (window(0x01c8_1000, 0x1000), window(0x01c8_2000, 0x2000))
+/// The devices of a SoC with a GIC-400 and the generic timer (A20, H3,
+/// A64): its NIC, woken by the GIC, no entropy device.
+pub fn with_gic(nic: Option<Box<dyn NetDevice>>) -> Devices {
+    let gic = Gic::new(window(0x01c8_1000, 0x1000), window(0x01c8_2000, 0x2000));
+    Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None }
+}
+
+/// The A10/A20 watchdog, in the timer block.
+pub fn sun4i_watchdog() -> Watchdog {
+    Watchdog::Sun4i(TIMER.window(0x90, 0x10))
+}
+
+/// The H3/A64 watchdog 0, in the timer block.
+pub fn sun6i_watchdog() -> Watchdog {
+    Watchdog::Sun6i(TIMER.window(0xa0, 0x20))
 }
 
 /// The timer block (timers, A10/A20 watchdog at +0x90, H3/A64 watchdog at +0xA0).

@@ -261,7 +261,7 @@ impl<N: NetDevice, R: Radio> NetDevice for Bridge<'_, N, R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use alloc::collections::VecDeque;
 
@@ -373,24 +373,28 @@ mod tests {
         access_point_with(wifi::Config::default())
     }
 
-    fn access_point_with(config: wifi::Config) -> RefCell<AccessPoint> {
-        struct Fixed;
-        impl rand_core::RngCore for Fixed {
-            fn next_u32(&mut self) -> u32 {
-                7
-            }
-            fn next_u64(&mut self) -> u64 {
-                7
-            }
-            fn fill_bytes(&mut self, dest: &mut [u8]) {
-                dest.fill(7);
-            }
-            fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-                dest.fill(7);
-                Ok(())
-            }
+    /// A generator that always says 7: tests need no real randomness.
+    pub(crate) struct FixedRng;
+
+    impl rand_core::RngCore for FixedRng {
+        fn next_u32(&mut self) -> u32 {
+            7
         }
-        RefCell::new(AccessPoint::new(config, BSSID, &mut Fixed).unwrap())
+        fn next_u64(&mut self) -> u64 {
+            7
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            dest.fill(7);
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            dest.fill(7);
+            Ok(())
+        }
+    }
+
+    /// An access point with `config` at the test BSSID.
+    pub(crate) fn access_point_with(config: wifi::Config) -> RefCell<AccessPoint> {
+        RefCell::new(AccessPoint::new(config, BSSID, &mut FixedRng).unwrap())
     }
 
     fn stack_receives(bridge: &mut Bridge<'_, FakeNic, FakeRadio>) -> Option<Vec<u8>> {

@@ -264,25 +264,9 @@ mod tests {
 
     #[test]
     fn wifi_figures_appear_with_an_access_point() {
-        struct Sevens;
-        impl rand_core::RngCore for Sevens {
-            fn next_u32(&mut self) -> u32 {
-                7
-            }
-            fn next_u64(&mut self) -> u64 {
-                7
-            }
-            fn fill_bytes(&mut self, dest: &mut [u8]) {
-                dest.fill(7);
-            }
-            fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-                dest.fill(7);
-                Ok(())
-            }
-        }
         let parts = TestSources::new();
         let config = wifi::Config { ssid: String::from("a \"quoted\" 2048"), ..wifi::Config::default() };
-        let ap = RefCell::new(AccessPoint::new(config, [2, 0, 0, 0, 0, 1], &mut Sevens).unwrap());
+        let ap = crate::net::bridge::tests::access_point_with(config);
         let bridge = BridgeCounters::default();
         let sources = Sources { wifi: Some(WifiSource { ap: &ap, bridge: &bridge }), ..parts.sources() };
         let mut json = String::new();
