@@ -13,6 +13,8 @@ use crate::services::config::{Config, CrashTrigger};
 use crate::services::dhcp::DhcpServer;
 use crate::services::dns::DnsServer;
 use crate::services::http::{HttpService, Identity};
+use crate::services::leaderboard::journal::{JournalError, OpenStatus, RamStore, MIN_BLOCKS};
+use crate::services::leaderboard::Booth;
 use crate::services::stats::{HeapUsage, Platform, SELF_TEST_PENDING, STATS};
 use crate::services::tls::{self, TlsServer};
 use crate::{arch, crash, dtb, heap, time};
@@ -156,7 +158,10 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
 
     let platform = KernelPlatform;
     let identity = Identity { canonical_name: &config.canonical_name, address: config.address };
-    let app = Router::from_service(HttpService { platform: &platform, identity });
+    // The leaderboard lives in RAM until a board brings a block device.
+    let (booth, journal) = Booth::new(seed ^ entry_us, alloc::boxed::Box::new(RamStore::new(MIN_BLOCKS)));
+    log_journal(journal, booth.storage());
+    let app = Router::from_service(HttpService { platform: &platform, identity, booth: &booth });
     let dhcp = DhcpServer::new(&config);
     STATS.leases_pool.set(dhcp.pool_size() as u32);
     let mut dhcp = DhcpPort { server: dhcp, counted_at_us: 0 };
@@ -172,6 +177,16 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         // "listening" when it is true.
         console::drain(usize::MAX);
     })
+}
+
+/// Says on the console what the leaderboard's journal held at boot.
+fn log_journal(status: Result<OpenStatus, JournalError>, storage: &str) {
+    match status {
+        Ok(OpenStatus::Restored { games, bad_blocks }) => log::info!("leaderboard: {games} games restored ({storage}, {bad_blocks} bad blocks)"),
+        Ok(OpenStatus::Blank) => log::info!("leaderboard: blank area, started fresh ({storage})"),
+        Ok(OpenStatus::Corrupted { bad_blocks }) => log::warn!("leaderboard: area corrupted ({bad_blocks} bad blocks), started fresh ({storage})"),
+        Err(error) => log::warn!("leaderboard: journal off ({error:?}), games kept in RAM only"),
+    }
 }
 
 /// The largest free RAM range after the image, avoiding the DTB.

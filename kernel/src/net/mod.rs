@@ -20,6 +20,7 @@ use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpo
 use self::device::{NetDevice, SmoltcpDevice};
 use self::executor::Executor;
 use self::tcp::{Connection, KernelTimer, Shared};
+use crate::services::leaderboard::task;
 use crate::services::tls::TlsServer;
 use crate::services::stats::{SELF_TEST_FAILED, SELF_TEST_PASSED, STATS};
 use core::future::Future as _;
@@ -172,7 +173,9 @@ impl<D: NetDevice> Network<D> {
             }
             let stack_deadline = stack_delay.map(|d| now_us() + d.total_micros());
             let tls_deadline = start_tls.is_some().then_some(tls_due_us);
-            let deadline = [stack_deadline, shared.deadlines.earliest(), tls_deadline].into_iter().flatten().min();
+            // Live leaderboard streams keep their deadline apart (services know no executor).
+            let live_deadline = task::ALARM.take().map(|ms| ms.saturating_mul(1000));
+            let deadline = [stack_deadline, shared.deadlines.earliest(), tls_deadline, live_deadline].into_iter().flatten().min();
             sleeper.sleep(deadline, &mut self.device.driver);
             executor.wake_all();
         }
@@ -215,7 +218,7 @@ async fn http_slot<P: PathRouter>(shared: &Shared<'_>, slot: usize, app: &Router
         shared.accept(slot).await;
         STATS.connections.up();
         let server = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer);
-        match server.serve(Connection { shared, slot }).await {
+        match task::for_client(shared.client(slot), server.serve(Connection { shared, slot })).await {
             Ok(_) => {}
             Err(picoserve::Error::BadRequest) => STATS.bad_requests.increment(),
             Err(picoserve::Error::ReadTimeout(_) | picoserve::Error::WriteTimeout(_)) => {
@@ -241,7 +244,7 @@ async fn https_slot<P: PathRouter>(shared: &Shared<'_>, slot: usize, app: &Route
         match tls.accept(Connection { shared, slot }, &timer).await {
             Ok(socket) => {
                 let server = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer);
-                if let Err(error) = server.serve(socket).await {
+                if let Err(error) = task::for_client(shared.client(slot), server.serve(socket)).await {
                     log::debug!("https slot {slot}: {error:?}");
                     shared.abort(slot).await;
                 }

@@ -154,7 +154,8 @@ async fn serve_https(server: &TlsServer, end: Pipe) -> Served {
     };
     let platform = TestPlatform;
     let identity = Identity { canonical_name: "2048.home.arpa", address: core::net::Ipv4Addr::new(10, 42, 0, 1) };
-    let app = Router::from_service(HttpService { platform: &platform, identity });
+    let (booth, _) = crate::services::leaderboard::Booth::new(1, alloc::boxed::Box::new(crate::services::leaderboard::journal::RamStore::new(64)));
+    let app = Router::from_service(HttpService { platform: &platform, identity, booth: &booth });
     let mut buffer = vec![0u8; 2048];
     let _ = picoserve::Server::custom(&app, TestTimer, &HTTP_CONFIG, &mut buffer).serve(socket).await;
     Served::Served
