@@ -201,7 +201,7 @@ impl<S: BlockStore> Journal<S> {
         }
         let committed = records
             .iter()
-            .filter_map(|(block, record)| matches!(record, Record::Commit { .. }).then(|| (record.epoch_seq().0, block / half)))
+            .filter_map(|(block, record)| matches!(record, Record::Commit { .. }).then_some((record.epoch_seq().0, block / half)))
             .max();
         let Some((epoch, active)) = committed else {
             let status = if records.is_empty() && bad_blocks == 0 { OpenStatus::Blank } else { OpenStatus::Corrupted { bad_blocks } };
