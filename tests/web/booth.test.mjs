@@ -142,8 +142,8 @@ async function open(url, opts = {}) {
   const page = await context.newPage();
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    // Refused posts (422, 400) are logged by Chromium as failed resources.
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (422|400)/.test(m.text())) {
+    // Refused posts (422, 400, 429) are logged by Chromium as failed resources.
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (422|400|429)/.test(m.text())) {
       problems.push(`console: ${m.text()}`);
     }
   });
