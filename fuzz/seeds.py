@@ -5,6 +5,7 @@ import os
 import ssl
 import struct
 import sys
+import zlib
 
 
 def name(n):  # DNS wire name
@@ -33,6 +34,13 @@ def ip(s):
 
 def frame(packets, setup=0):  # dhcp_handle input: setup byte, then [len u16 BE][dt u8][packet]...
     return bytes([setup]) + b"".join(struct.pack(">HB", len(p), dt) + p for dt, p in packets)
+
+
+def journal_block(epoch, seq, kind, game=(0, 0, 0, 0, b"")):  # services/leaderboard/journal.rs layout
+    number, score, tile, moves, nick = game
+    block = b"LBJ1" + struct.pack("<IIBBxx", epoch, seq, kind, len(nick)) + struct.pack("<IIII", number, score, tile, moves)
+    block = (block + nick).ljust(508, b"\0")
+    return block + struct.pack("<I", zlib.crc32(block))
 
 
 def client_hello(minimum, maximum):  # the first flight of Python's (OpenSSL's) TLS client
@@ -92,6 +100,13 @@ SEEDS = {
         frame([(0, dhcp(1, mac=bytes([2, 0, 0, 0, 0, i]))) for i in range(5)], setup=1),  # exhaust 3
         frame([(0, dhcp(3, options=bytes([54, 4]) + ip("10.42.0.99") + REQ10))]),  # another server
     ],
+    "leaderboard_post": [
+        b'{"id":"00000001000a1234","name":"Ada","moves":"LRUDZ","score":12}',
+        b'{"id":"00000001000a1234","name":"\\u00e9\\"<b>","moves":"L","score":0}',
+        b"DDLLLUDLZULDLDRUU",
+    ],
+    # Journal areas (512-byte blocks): a commit alone, then a game after it.
+    "leaderboard_journal": [journal_block(1, 1, 2), journal_block(1, 1, 2) + journal_block(1, 2, 1, game=(1, 2048, 128, 99, b"Ada"))],
 }
 
 out = sys.argv[1]

@@ -64,7 +64,9 @@ report() {
         "\`etag_matches\`, \`route\` with \`captive::classify\`), config_bootargs (\`Config::from_bootargs\`, then \`DhcpServer::new\`)," \
         "dns_respond (\`DnsServer::respond\`; every reply must parse with \`domain\`), dhcp_handle (\`DhcpServer::handle\` over a" \
         "sequence of packets; every reply must decode with \`edge-dhcp\`), tls_accept (\`TlsServer::accept\` on every byte a client sends" \
-        "before the handshake completes: rustls' record parsing and our buffering; it must end once the client closes). Each also asserts a few invariants (see the sources)."
+        "before the handshake completes: rustls' record parsing and our buffering; it must end once the client closes)," \
+        "leaderboard_journal (\`Journal::open\` on any area, then appends that must come back), leaderboard_post (\`Booth::submit\`:" \
+        "serde-json-core and the replay). Each also asserts a few invariants (see the sources)."
     echo "- Corpus: seeded by fuzz/seeds.py, kept in fuzz/corpus/ between runs (ignored by git); runs and coverage are this run's."
     echo
     echo "| target | runs | crashes | coverage (libFuzzer cov) | corpus files | crash |"
