@@ -5,6 +5,7 @@ import os
 import ssl
 import struct
 import sys
+import zlib
 
 
 def name(n):  # DNS wire name
@@ -33,6 +34,13 @@ def ip(s):
 
 def frame(packets, setup=0):  # dhcp_handle input: setup byte, then [len u16 BE][dt u8][packet]...
     return bytes([setup]) + b"".join(struct.pack(">HB", len(p), dt) + p for dt, p in packets)
+
+
+def journal_block(epoch, seq, kind, game=(0, 0, 0, 0, b"")):  # services/leaderboard/journal.rs layout
+    number, score, tile, moves, nick = game
+    block = b"LBJ1" + struct.pack("<IIBBxx", epoch, seq, kind, len(nick)) + struct.pack("<IIII", number, score, tile, moves)
+    block = (block + nick).ljust(508, b"\0")
+    return block + struct.pack("<I", zlib.crc32(block))
 
 
 def client_hello(minimum, maximum):  # the first flight of Python's (OpenSSL's) TLS client
@@ -135,6 +143,13 @@ SEEDS = {
         ap_ops([(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req(RSN)), (2, 1, b""), (4, 20000, b"")], setup=0x11),
         ap_ops(JOIN + [(0, 0, AUTH), (2, 1, b""), (0, 1, assoc_req())], setup=8),
     ],
+    "leaderboard_post": [
+        b'{"id":"00000001000a1234","name":"Ada","moves":"LRUDZ","score":12}',
+        b'{"id":"00000001000a1234","name":"\\u00e9\\"<b>","moves":"L","score":0}',
+        b"DDLLLUDLZULDLDRUU",
+    ],
+    # Journal areas (512-byte blocks): a commit alone, then a game after it.
+    "leaderboard_journal": [journal_block(1, 1, 2), journal_block(1, 1, 2) + journal_block(1, 2, 1, game=(1, 2048, 128, 99, b"Ada"))],
 }
 
 def eapol_key(info, data=b"", nonce=b"\xb7" * 32):  # a supplicant's EAPOL-Key; MIC and counter left to the harness

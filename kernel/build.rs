@@ -4,6 +4,9 @@
 //! entry of `ASSETS` with its raw bytes, a zopfli gzip copy when that is
 //! smaller, its Content-Type from the extension, and an ETag from its bytes.
 //! Phones then get pre-compressed bytes with no work done at request time.
+//! A site with `booth.html` also gets `/wifi-qr.svg`, the "scan to join"
+//! code of the booth's Wi-Fi (`BOOTH_SSID`, `BOOTH_WIFI_KEY`), drawn here
+//! with the `qrcode` crate so that the image carries no QR encoder.
 
 use std::env;
 use std::fmt::Write as _;
@@ -27,10 +30,15 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut files = Vec::new();
     collect(&site, &site, &mut files);
-    files.sort();
     if !files.iter().any(|(url, _)| url == "/index.html") {
         panic!("site folder {} has no index.html", site.display());
     }
+    if files.iter().any(|(url, _)| url == "/booth.html") {
+        let svg = out.join("wifi-qr.svg");
+        fs::write(&svg, wifi_qr_svg()).expect("writing OUT_DIR");
+        files.push(("/wifi-qr.svg".into(), svg));
+    }
+    files.sort();
 
     let mut table = String::from("/// The site, as embedded at build time.\npub static ASSETS: &[Asset] = &[\n");
     for (index, (url, path)) in files.iter().enumerate() {
@@ -102,6 +110,60 @@ fn content_type(path: &Path) -> &'static str {
         "pdf" => "application/pdf",
         _ => "application/octet-stream",
     }
+}
+
+/// The network phones join, as the booth's access point is set up
+/// (docs/booth.md); an open network unless `BOOTH_WIFI_KEY` is set.
+const DEFAULT_SSID: &str = "Play 2048 (no internet)";
+
+/// The booth's Wi-Fi as a QR code in SVG: one path of dark runs, one unit
+/// per module, a 4-module quiet zone, the network's name below. The
+/// payload is the `WIFI:` format phone cameras read (as tools/wifi-qr
+/// writes it).
+fn wifi_qr_svg() -> String {
+    println!("cargo:rerun-if-env-changed=BOOTH_SSID");
+    println!("cargo:rerun-if-env-changed=BOOTH_WIFI_KEY");
+    let ssid = env::var("BOOTH_SSID").unwrap_or_else(|_| DEFAULT_SSID.into());
+    let escape = |value: &str| value.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '\\' | ';' | ',' | ':' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    });
+    let payload = match env::var("BOOTH_WIFI_KEY") {
+        Ok(key) if !key.is_empty() => format!("WIFI:T:WPA;S:{};P:{};;", escape(&ssid), escape(&key)),
+        _ => format!("WIFI:T:nopass;S:{};;", escape(&ssid)),
+    };
+    let code = qrcode::QrCode::new(payload.as_bytes()).unwrap_or_else(|e| panic!("BOOTH_SSID {ssid:?}: {e}"));
+    let width = code.width();
+    let colors = code.to_colors();
+    let mut path = String::new();
+    for y in 0..width {
+        let mut x = 0;
+        while x < width {
+            if colors[y * width + x] == qrcode::Color::Dark {
+                let start = x;
+                while x < width && colors[y * width + x] == qrcode::Color::Dark {
+                    x += 1;
+                }
+                write!(path, "M{} {}h{}v1H{}z", start + 4, y + 4, x - start, start + 4).expect("writing to a String");
+            } else {
+                x += 1;
+            }
+        }
+    }
+    // The network's name under the code, for phones that cannot scan.
+    let side = width + 8;
+    let name = ssid.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    // A sans-serif letter is about 0.6 em wide: the name fits the width.
+    let font = (side as f32 / (0.6 * ssid.chars().count().max(1) as f32)).clamp(1.5, 5.0);
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {height:.1}\"><rect width=\"{side}\" height=\"{height:.1}\" fill=\"#fff\"/><path shape-rendering=\"crispEdges\" d=\"{path}\"/><text x=\"{middle}\" y=\"{baseline:.1}\" font-family=\"sans-serif\" font-size=\"{font:.1}\" text-anchor=\"middle\">{name}</text></svg>\n",
+        height = side as f32 + font * 1.2,
+        middle = side as f32 / 2.0,
+        baseline = side as f32 + font * 0.4,
+    )
 }
 
 /// 64-bit FNV-1a: a stable fingerprint for the ETag, not a security hash.

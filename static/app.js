@@ -1,6 +1,6 @@
 // DOM layer: drawing, input, storage, the how-to overlay and live stats.
 // The rules live in game.js and know nothing about the page.
-import { Game, mulberry32, SIZE } from './game.js';
+import { Game, mulberry32, SIZE, MOVE_CODES } from './game.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +18,9 @@ const store = {
 const KEY = '2048.game';
 const BEST = '2048.best';
 const SEEN = '2048.seen';
+const RANKED = '2048.ranked';
+const NICK = '2048.nick';
+const PLAYED = '2048.played';
 
 function loadJSON(k) {
   try { return JSON.parse(store.get(k)); } catch { return null; }
@@ -32,9 +35,38 @@ const game = new Game({
   state: seeded ? null : loadJSON(KEY),
 });
 
+// A ranked game: the board issued its id and seed, and every move is kept
+// (one letter each) to be posted and replayed there. null: a local game,
+// which plays the same but cannot be posted.
+let ranked = null;
+let played = 0; // moves in the current game, ranked or not
+
+// Rebuilds a saved ranked game from its seed and moves (the generator's
+// state is not saved); true when that gives the saved board.
+function resume(saved) {
+  if (!saved || !/^[0-9a-f]{16}$/.test(saved.id) || !Number.isInteger(saved.seed)
+    || typeof saved.moves !== 'string') return false;
+  const g = new Game({ rng: mulberry32(saved.seed) });
+  g.keepGoing = true;
+  for (const c of saved.moves) {
+    if (c === 'Z') g.undo();
+    else g.move(Object.keys(MOVE_CODES).find((d) => MOVE_CODES[d] === c));
+  }
+  if (JSON.stringify(g.board) !== JSON.stringify(game.board) || g.score !== game.score) return false;
+  game.rng = g.rng;
+  game.prev = g.prev;
+  ranked = saved;
+  played = saved.moves.length;
+  return true;
+}
+// A saved game that did not come with a move count may have any history.
+if (!seeded && store.get(KEY) && !resume(loadJSON(RANKED))) played = Number(store.get(PLAYED) ?? 1) || 0;
+
 const save = () => {
   store.set(KEY, JSON.stringify(game));
   store.set(BEST, String(game.best));
+  store.set(RANKED, JSON.stringify(ranked));
+  store.set(PLAYED, String(played));
 };
 
 // ---- drawing --------------------------------------------------------------
@@ -136,6 +168,69 @@ function updateUI(gained = 0) {
   $('msg').hidden = !game.over && !winScreen;
   $('msg-text').textContent = game.over ? 'Game over!' : 'You win!';
   $('keep').hidden = game.over;
+  if ($('msg').hidden) postState = null;
+  else if (!postState) postState = ranked ? 'form' : 'offline';
+  $('post').hidden = postState !== 'form';
+  $('post-msg').hidden = postState === 'form';
+  if (postState === 'offline') $('post-msg').textContent = 'Played offline: this score cannot be posted.';
+}
+
+// ---- posting a score ------------------------------------------------------------
+
+let postState = null; // null, 'form', 'offline' or 'done' while the message is up
+
+const nick = $('nick');
+nick.value = store.get(NICK) || '';
+const validNick = (n) => { const l = [...n].length; return l >= 1 && l <= 12 && !/[\u0000-\u001f\u007f-\u009f]/.test(n); };
+
+$('post').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const name = nick.value.trim();
+  const out = $('post-msg');
+  if (!validNick(name)) {
+    nick.focus();
+    return;
+  }
+  if (!ranked) return;
+  store.set(NICK, name);
+  const sent = ranked;
+  ranked = null; // one post per game: the id is used up either way
+  save();
+  postState = 'done';
+  $('post').hidden = true;
+  out.hidden = false;
+  out.textContent = 'Posting…';
+  const r = await api('/api/score', { id: sent.id, name, moves: sent.moves, score: game.score });
+  if (r && r.status === 200 && r.game) {
+    out.textContent = r.rank <= 20 ? `You are #${r.rank} on the board!` : 'Posted. Not in the top 20 this time.';
+    showTop(r.top);
+  } else {
+    out.textContent = r && r.status === 429 ? 'Too many posts, try again in a moment.'
+      : r ? 'The board refused this game.' : 'Could not reach the board.';
+  }
+  say(out.textContent);
+});
+
+// The top five, under "What is this?".
+function showTop(top) {
+  const list = $('top5-list');
+  if (!Array.isArray(top)) return;
+  list.textContent = '';
+  for (const g of top.slice(0, 5)) {
+    const li = document.createElement('li');
+    const name = document.createElement('span');
+    const pts = document.createElement('b');
+    name.textContent = g.name; // textContent: a name is never HTML
+    pts.textContent = g.score;
+    li.append(name, pts);
+    list.append(li);
+  }
+  $('top5').hidden = !top.length;
+}
+
+async function loadTop() {
+  const board = await api('/api/leaderboard');
+  if (board && board.status === 200) showTop(board.top);
 }
 
 // ---- actions ----------------------------------------------------------------
@@ -144,6 +239,8 @@ function act(dir) {
   const before = game.score;
   const res = game.move(dir);
   if (!res.changed) return;
+  played++;
+  if (ranked) ranked.moves += MOVE_CODES[dir];
   drawMove(res);
   const gained = game.score - before;
   updateUI(gained);
@@ -161,15 +258,48 @@ function act(dir) {
 }
 
 function newGame() {
+  game.rng = seeded ? game.rng : Math.random;
   game.reset();
+  ranked = null;
+  played = 0;
   drawAll('new');
   updateUI();
   save();
   say('New game. Score 0');
+  askForSeed();
+}
+
+// Asks the board for a ranked game; when the answer comes before the first
+// move, the game restarts on the board's seed. Offline, nothing changes.
+async function askForSeed() {
+  if (seeded || !polling) return;
+  const issued = await api('/api/game', {});
+  if (!issued || played || ranked || !/^[0-9a-f]{16}$/.test(issued.id)) return;
+  game.rng = mulberry32(issued.seed);
+  game.reset();
+  ranked = { id: issued.id, seed: issued.seed, moves: '' };
+  drawAll('new');
+  updateUI();
+  save();
+}
+
+// POSTs (or GETs, without a body) JSON; the parsed answer, or null.
+async function api(path, body) {
+  try {
+    const r = await fetch(path, body ? {
+      method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
+    } : { cache: 'no-store' });
+    const data = await r.json();
+    data.status = r.status;
+    return data;
+  } catch {
+    return null;
+  }
 }
 
 function undo() {
   if (!game.undo()) return;
+  if (ranked) ranked.moves += 'Z';
   drawAll();
   updateUI();
   save();
@@ -199,6 +329,7 @@ const KEYS = {
 
 document.addEventListener('keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return; // leave Ctrl+R etc. alone
+  if (e.target === nick) return; // typing a name
   if (!howto.hidden) {
     if (e.key !== 'Tab') {
       e.preventDefault();
@@ -331,7 +462,11 @@ document.addEventListener('visibilitychange', () => {
 drawAll('new');
 updateUI();
 save();
-if (polling) poll();
+if (polling) {
+  poll();
+  loadTop();
+  if (!played) askForSeed();
+}
 if (!store.get(SEEN)) {
   // Without storage this is null on every load, so the overlay shows once
   // per page load, which is the best we can do.

@@ -5,6 +5,9 @@
 export const SIZE = 4;
 export const WIN = 2048;
 export const DIRS = ['left', 'right', 'up', 'down'];
+// One character per move (and Z for undo) in the list a ranked game posts;
+// the appliance replays it (kernel/src/services/leaderboard/rules.rs).
+export const MOVE_CODES = { left: 'L', right: 'R', up: 'U', down: 'D', undo: 'Z' };
 
 // Small seedable PRNG (mulberry32). Math.random cannot be seeded, and the
 // tests and the ?seed= hook need reproducible games.

@@ -38,3 +38,4 @@ trap 'kill -- -$guest 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.1; done
 grep -q "listening on" "$log" || { cat "$log"; exit 1; }
 (cd tests/web && GAME_URL="http://127.0.0.1:$port/" node --test browser.test.mjs)
+(cd tests/web && APPLIANCE_URL="http://127.0.0.1:$port/" node --test booth.test.mjs)

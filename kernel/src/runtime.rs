@@ -21,6 +21,8 @@ use crate::services::config::{Config, CrashTrigger};
 use crate::services::dhcp::{DhcpServer, DhcpService};
 use crate::services::dns::{DnsServer, DnsService};
 use crate::services::http::{HttpService, Identity};
+use crate::services::leaderboard::journal::{JournalError, OpenStatus, RamStore, MIN_BLOCKS};
+use crate::services::leaderboard::{self, Booth};
 use crate::services::serve::{self, HttpCounters, Serving, TlsStatus};
 use crate::services::stats::{Platform, Sources, WifiSource};
 use crate::services::tls::{self, TlsServer};
@@ -201,9 +203,13 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let dhcp = DhcpService::new(DhcpServer::new(&config));
     let dns = DnsService::new(DnsServer::new(), config.address);
     let wifi = access_point.as_ref().map(|ap| WifiSource { ap, bridge: &bridge_counters });
-    let stats = Sources { platform: &KernelPlatform, http: &http, slots: &slots, nic: &nic_counters, dhcp: &dhcp, dns: &dns, tls: &tls_status, wifi };
+    // The leaderboard lives in RAM until a board brings a block device.
+    let (booth, journal) = Booth::new(seed ^ entry_us, Box::new(RamStore::new(MIN_BLOCKS)));
+    log_journal(journal, booth.storage());
+    leaderboard::CRASHES_SURVIVED.store(crashes, Ordering::Relaxed);
+    let stats = Sources { platform: &KernelPlatform, http: &http, slots: &slots, nic: &nic_counters, dhcp: &dhcp, dns: &dns, tls: &tls_status, wifi, booth: &booth };
     let identity = Identity { canonical_name: &config.canonical_name, address: config.address };
-    let app = Router::from_service(HttpService { stats, identity });
+    let app = Router::from_service(HttpService { stats, identity, booth: &booth });
     let serving = Serving {
         app: &app,
         http_slots: config.http_slots,
@@ -227,6 +233,16 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         // "listening" when it is true.
         console::drain(usize::MAX);
     })
+}
+
+/// Says on the console what the leaderboard's journal held at boot.
+fn log_journal(status: Result<OpenStatus, JournalError>, storage: &str) {
+    match status {
+        Ok(OpenStatus::Restored { games, bad_blocks }) => log::info!("leaderboard: {games} games restored ({storage}, {bad_blocks} bad blocks)"),
+        Ok(OpenStatus::Blank) => log::info!("leaderboard: blank area, started fresh ({storage})"),
+        Ok(OpenStatus::Corrupted { bad_blocks }) => log::warn!("leaderboard: area corrupted ({bad_blocks} bad blocks), started fresh ({storage})"),
+        Err(error) => log::warn!("leaderboard: journal off ({error:?}), games kept in RAM only"),
+    }
 }
 
 /// The largest free RAM range after the image, avoiding the DTB.

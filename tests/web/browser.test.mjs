@@ -27,7 +27,12 @@ const FAKE_STATS = {
   net: { rx_frames: 1, tx_frames: 2, rx_dropped: 0, tx_dropped: 0 },
   leases: { active: 3, pool: 241 },
 };
-const ALLOWED = new Set(['/', '/index.html', '/app.js', '/game.js', '/stats.json']);
+const ALLOWED = new Set(['/', '/index.html', '/app.js', '/game.js', '/stats.json', '/api/leaderboard', '/api/game']);
+// The leaderboard API as an empty board answers it (booth.test.mjs tests posting).
+const FAKE_API = {
+  '/api/leaderboard': { version: 0, games: 0, storage: 'ram', crashes: 0, top: [], recent: [] },
+  '/api/game': { id: '00000001000a0001', seed: 7 },
+};
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
 
 let server;
@@ -42,6 +47,11 @@ async function serve(req, res) {
   if (pathname === '/stats.json') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ...FAKE_STATS, uptime_ms: FAKE_STATS.uptime_ms + 1000 }));
+    return;
+  }
+  if (FAKE_API[pathname]) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(FAKE_API[pathname]));
     return;
   }
   const file = path.join(STATIC, pathname === '/' ? 'index.html' : path.normalize(pathname));

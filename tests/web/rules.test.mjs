@@ -270,3 +270,12 @@ test('best score tracks the highest score', () => {
   assert.equal(g.best, 128);
   assert.equal(g.score, 0);
 });
+
+test('the replay vectors the appliance is tested with are the page rules\' own games', async () => {
+  // tests/vectors/games.json is read by the Rust replay tests; regenerate it
+  // with `node tests/web/vectors.mjs` after a change to the rules.
+  const { vectors } = await import('./vectors.mjs');
+  const { readFile } = await import('node:fs/promises');
+  const committed = JSON.parse(await readFile(new URL('../vectors/games.json', import.meta.url)));
+  assert.deepEqual(vectors(), committed);
+});

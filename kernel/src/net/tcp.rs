@@ -174,6 +174,15 @@ impl<'s, 'c> Shared<'s, 'c> {
         Some(f(sockets.get_mut::<tcp::Socket>(slot.handle), slot))
     }
 
+    /// The IPv4 address of the slot's client, as a number (0 when none).
+    pub fn client(&self, slot: usize) -> u32 {
+        self.with_socket(slot, |socket, _| match socket.remote_endpoint() {
+            Some(smoltcp::wire::IpEndpoint { addr: smoltcp::wire::IpAddress::Ipv4(address), .. }) => u32::from(address),
+            _ => 0,
+        })
+        .unwrap_or(0)
+    }
+
     /// Listens on the slot's port and waits for a client; then makes sure
     /// another slot of that port is still listening, evicting the
     /// longest-waiting one if needed. The connection counts as open until

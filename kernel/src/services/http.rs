@@ -3,8 +3,10 @@
 //!
 //! picoserve parses requests and frames responses; this module holds the
 //! policy: the embedded site with gzip negotiation, ETag/304, HEAD and
-//! Cache-Control, `/stats.json`, a small HTML 404, and 405 for methods a static
-//! site does not have. `route` is pure so that every rule is tested on the host.
+//! Cache-Control, `/stats.json`, the leaderboard's JSON API (`/api/…`, with
+//! long polling for live pages) and `/booth`, a small HTML 404, and 405 for
+//! methods a path does not have. `route` is pure so that every rule is
+//! tested on the host.
 
 #![deny(unsafe_code)]
 
@@ -17,6 +19,7 @@ use picoserve::routing::PathRouterService;
 use picoserve::ResponseSent;
 
 use super::captive::{self, PortalAnswer};
+use super::leaderboard::{task, wire, Booth, Refusal};
 use super::site::{self, Asset, Lookup};
 use super::stats::{self, Sources};
 
@@ -33,6 +36,8 @@ pub struct RequestHead<'a> {
     pub if_none_match: Option<&'a str>,
     /// `Host`, if sent.
     pub host: Option<&'a str>,
+    /// The query, as sent (without `?`).
+    pub query: Option<&'a str>,
 }
 
 /// Who the appliance is on its network, for the captive portal.
@@ -58,14 +63,44 @@ pub enum Route {
     },
     /// The live figures.
     Stats,
+    /// The leaderboard's JSON API.
+    Api(Api),
     /// 301 to the same path with a trailing slash.
     AddSlash,
     /// 302 to the game, for captive-portal probes and stray hosts.
     Portal(String),
     /// 404.
     NotFound,
-    /// 405: the site only has GET and HEAD.
-    MethodNotAllowed,
+    /// 405: the site only has GET and HEAD, the API's posts only POST.
+    MethodNotAllowed {
+        /// The methods the path has.
+        allow: &'static str,
+    },
+}
+
+/// The leaderboard's endpoints.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Api {
+    /// `POST /api/game`: a ranked game's id and seed.
+    IssueGame,
+    /// `POST /api/score`: a played game, to replay and keep.
+    PostScore,
+    /// `GET /api/leaderboard[?after=VERSION]`: the lists and the booth's
+    /// figures; with `after`, once they differ from that version (long
+    /// polling: live pages hear of a new score at once).
+    Leaderboard {
+        /// The version the page already shows.
+        after: Option<u32>,
+    },
+}
+
+/// Longest wait of a long poll: a live page never holds a slot for good,
+/// and asks again when the answer comes.
+pub const LONG_POLL_MS: u64 = 25_000;
+
+/// The version in `after=N`, if the query has one.
+fn after_version(query: Option<&str>) -> Option<u32> {
+    query?.split('&').find_map(|pair| pair.strip_prefix("after=")).and_then(|value| value.parse().ok())
 }
 
 /// Decides the response for a request.
@@ -73,13 +108,24 @@ pub fn route(head: &RequestHead, identity: &Identity) -> Route {
     if let PortalAnswer::Redirect(url) = captive::classify(head.host, head.path, identity.canonical_name, identity.address) {
         return Route::Portal(url);
     }
+    let posting = match head.path {
+        "/api/game" => Some(Api::IssueGame),
+        "/api/score" => Some(Api::PostScore),
+        _ => None,
+    };
+    if let Some(api) = posting {
+        return if head.method == "POST" { Route::Api(api) } else { Route::MethodNotAllowed { allow: "POST" } };
+    }
     if head.method != "GET" && head.method != "HEAD" {
-        return Route::MethodNotAllowed;
+        return Route::MethodNotAllowed { allow: "GET, HEAD" };
     }
-    if head.path == "/stats.json" {
-        return Route::Stats;
-    }
-    match site::lookup(head.path) {
+    let path = match head.path {
+        "/stats.json" => return Route::Stats,
+        "/api/leaderboard" => return Route::Api(Api::Leaderboard { after: after_version(head.query) }),
+        "/booth" => "/booth.html",
+        path => path,
+    };
+    match site::lookup(path) {
         Lookup::Found(asset) => Route::Asset {
             asset,
             gzip: asset.gzip.is_some() && accepts_gzip(head.accept_encoding),
@@ -182,6 +228,77 @@ pub struct HttpService<'p> {
     pub stats: Sources<'p>,
     /// Name and address, for the captive portal.
     pub identity: Identity<'p>,
+    /// The leaderboard.
+    pub booth: &'p Booth,
+}
+
+/// A JSON body with its status, never cached.
+fn json_response(status: u16, json: &str, send_body: bool) -> Response<impl picoserve::response::HeadersIter + use<'_>, impl picoserve::response::Body + '_> {
+    let body = Payload { bytes: json.as_bytes(), content_type: "application/json", send_body };
+    Response::new(StatusCode::new(status), body).with_header("Cache-Control", "no-store")
+}
+
+/// Reads a posted body of at most `wire::MAX_BODY` bytes; `Err(Ok(refusal))`
+/// for a body refused before or while it is read.
+async fn read_body<R: Read>(connection: &mut picoserve::request::RequestBodyConnection<'_, R>) -> Result<alloc::vec::Vec<u8>, Result<Refusal, R::Error>> {
+    let length = connection.content_length();
+    if length > wire::MAX_BODY {
+        return Err(Ok(Refusal::TooLarge));
+    }
+    let mut body = alloc::vec![0; length];
+    match connection.body().reader().read_exact(&mut body).await {
+        Ok(()) => Ok(body),
+        Err(picoserve::io::ReadExactError::UnexpectedEof) => Err(Ok(Refusal::Junk)),
+        Err(picoserve::io::ReadExactError::Other(error)) => Err(Err(error)),
+    }
+}
+
+impl HttpService<'_> {
+    /// The status and JSON of an API request. Not generic over the
+    /// connection, so that its code is in the image once, not once per
+    /// kind of connection (HTTP, HTTPS, the TLS self-test).
+    fn answer(&self, api: &Api, body: Option<Result<alloc::vec::Vec<u8>, Refusal>>) -> (u16, String) {
+        let mut json = String::new();
+        let now = self.stats.platform.uptime_ms();
+        let client = task::current_client();
+        let refused = |json: &mut String, refusal: Refusal| {
+            // Writing into a String cannot fail.
+            let _ = wire::write_error(json, refusal.reason());
+            refusal.status()
+        };
+        let status = match (api, body) {
+            (_, Some(Err(refusal))) => {
+                self.booth.count(refusal);
+                refused(&mut json, refusal)
+            }
+            (Api::IssueGame, _) => match self.booth.issue(client, now) {
+                Ok(issued) => {
+                    let _ = wire::write_issued(&mut json, &issued);
+                    200
+                }
+                Err(refusal) => refused(&mut json, refusal),
+            },
+            (Api::PostScore, Some(Ok(body))) => match self.booth.submit(client, now, &body) {
+                Ok((entry, rank)) => {
+                    let _ = self.booth.write_accepted(&mut json, &entry, rank);
+                    200
+                }
+                Err(refusal) => refused(&mut json, refusal),
+            },
+            _ => {
+                let _ = self.booth.write_json(&mut json, self.identity.canonical_name);
+                200
+            }
+        };
+        (status, json)
+    }
+
+    /// A long poll: returns once the lists differ from `version`, or after
+    /// `LONG_POLL_MS`.
+    async fn changed_since(&self, version: u32) {
+        let now = || self.stats.platform.uptime_ms();
+        task::first(self.booth.changed(version), task::sleep_until(now() + LONG_POLL_MS, now)).await;
+    }
 }
 
 impl PathRouterService for HttpService<'_> {
@@ -205,9 +322,15 @@ impl PathRouterService for HttpService<'_> {
             accept_encoding: header("accept-encoding"),
             if_none_match: header("if-none-match"),
             host: header("host"),
+            query: parts.query().map(|query| query.0),
         };
         let route = if decoded.is_none() { Route::NotFound } else { route(&head, &self.identity) };
-        let connection = request.body_connection.finalize().await?;
+        let mut body_connection = request.body_connection;
+        let body = match route {
+            Route::Api(Api::IssueGame | Api::PostScore) => Some(read_body(&mut body_connection).await),
+            _ => None,
+        };
+        let connection = body_connection.finalize().await?;
         match route {
             Route::Asset { asset, gzip, not_modified } => {
                 let cache_control = if asset.content_type.starts_with("text/html") { "no-cache" } else { "max-age=3600" };
@@ -250,10 +373,23 @@ impl PathRouterService for HttpService<'_> {
                 let body = Payload { bytes: NOT_FOUND_PAGE.as_bytes(), content_type: "text/html; charset=utf-8", send_body };
                 response_writer.write_response(connection, Response::new(StatusCode::NOT_FOUND, body)).await
             }
-            Route::MethodNotAllowed => {
-                let body = Payload { bytes: b"Only GET and HEAD are served here.\n", content_type: "text/plain; charset=utf-8", send_body: true };
-                let response = Response::new(StatusCode::METHOD_NOT_ALLOWED, body).with_header("Allow", "GET, HEAD");
+            Route::MethodNotAllowed { allow } => {
+                let body = Payload { bytes: b"This method is not served here.\n", content_type: "text/plain; charset=utf-8", send_body: true };
+                let response = Response::new(StatusCode::METHOD_NOT_ALLOWED, body).with_header("Allow", allow);
                 response_writer.write_response(connection, response).await
+            }
+            Route::Api(api) => {
+                let body = match body {
+                    Some(Err(Err(error))) => return Err(error),
+                    Some(Err(Ok(refusal))) => Some(Err(refusal)),
+                    Some(Ok(bytes)) => Some(Ok(bytes)),
+                    None => None,
+                };
+                if let Api::Leaderboard { after: Some(version) } = api {
+                    self.changed_since(version).await;
+                }
+                let (status, json) = self.answer(&api, body);
+                response_writer.write_response(connection, json_response(status, &json, send_body)).await
             }
         }
     }
@@ -331,10 +467,25 @@ mod tests {
     #[test]
     fn unknown_methods_and_paths() {
         for method in ["POST", "PUT", "DELETE", "OPTIONS", "BREW"] {
-            assert_eq!(route(&RequestHead { method, ..get("/") }), Route::MethodNotAllowed);
+            assert_eq!(route(&RequestHead { method, ..get("/") }), Route::MethodNotAllowed { allow: "GET, HEAD" });
         }
         assert_eq!(route(&RequestHead { method: "HEAD", ..get("/nope") }), Route::NotFound);
         assert_eq!(route(&get("/stats.json")), Route::Stats);
+    }
+
+    #[test]
+    fn the_leaderboard_api_has_its_methods() {
+        let post = |path| RequestHead { method: "POST", ..get(path) };
+        assert_eq!(route(&post("/api/game")), Route::Api(Api::IssueGame));
+        assert_eq!(route(&post("/api/score")), Route::Api(Api::PostScore));
+        assert_eq!(route(&get("/api/score")), Route::MethodNotAllowed { allow: "POST" });
+        assert_eq!(route(&get("/api/leaderboard")), Route::Api(Api::Leaderboard { after: None }));
+        let long_poll = RequestHead { query: Some("after=41"), ..get("/api/leaderboard") };
+        assert_eq!(route(&long_poll), Route::Api(Api::Leaderboard { after: Some(41) }));
+        let junk_query = RequestHead { query: Some("after=x&y"), ..get("/api/leaderboard") };
+        assert_eq!(route(&junk_query), Route::Api(Api::Leaderboard { after: None }));
+        assert_eq!(route(&post("/api/leaderboard")), Route::MethodNotAllowed { allow: "GET, HEAD" });
+        assert!(matches!(route(&get("/booth")), Route::Asset { asset, .. } if asset.path == "/booth.html"));
     }
 
     #[test]

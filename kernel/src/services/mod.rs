@@ -7,6 +7,7 @@ pub mod config;
 pub mod dhcp;
 pub mod dns;
 pub mod http;
+pub mod leaderboard;
 pub mod serve;
 pub mod site;
 pub mod stats;

@@ -18,6 +18,7 @@ use picoserve::routing::PathRouter;
 use picoserve::Router;
 
 pub use self::connection::{Connection, ConnectionError, KernelRuntime, KernelTimer};
+use super::leaderboard::task;
 use super::tls::TlsServer;
 use crate::counters::Counter;
 use crate::net::datagram::DatagramService;
@@ -152,7 +153,22 @@ pub fn serve<D: NetDevice, P: PathRouter, T: FnOnce() -> Option<TlsServer>>(
         });
     }
     executor.spawn(self_test::run(shared, app, tls));
+    // Last, so that it sees the alarms the slot tasks set in the same pass.
+    executor.spawn(live_page_alarms(shared));
     network.run(shared, executor, datagram_services, sleeper, on_listening)
+}
+
+/// Turns the wake-up times the leaderboard's long polls ask for (they run
+/// inside picoserve, which gives them no timer) into the executor's
+/// deadlines, so that the idle loop wakes them on time. Never finishes.
+async fn live_page_alarms(shared: &Shared<'_, '_>) {
+    core::future::poll_fn(|_| {
+        if let Some(deadline_ms) = task::ALARM.take() {
+            shared.deadlines.register(deadline_ms.saturating_mul(1000));
+        }
+        core::task::Poll::<()>::Pending
+    })
+    .await
 }
 
 /// Resolves once the TLS server is set; waits forever if TLS stays off.
@@ -198,10 +214,11 @@ async fn serve_slot<P: PathRouter>(shared: &Shared<'_, '_>, slot: usize, app: &R
         let _open = shared.accept(slot).await;
         let connection = Connection::new(shared, slot, counters);
         let server = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer);
+        let client = shared.client(slot);
         let ended = match tls {
-            None => outcome(server.serve(connection).await, slot),
+            None => outcome(task::for_client(client, server.serve(connection)).await, slot),
             Some(tls) => match tls.accept(connection, &timer).await {
-                Ok(socket) => outcome(server.serve(socket).await, slot),
+                Ok(socket) => outcome(task::for_client(client, server.serve(socket)).await, slot),
                 Err(error) => {
                     // `accept` has closed the connection and counted why.
                     log::debug!("https slot {slot}: handshake failed: {error}");

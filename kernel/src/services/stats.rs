@@ -16,6 +16,7 @@ use wifi::AccessPoint;
 
 use super::dhcp::DhcpService;
 use super::dns::DnsService;
+use super::leaderboard::Booth;
 use super::serve::{HttpCounters, SelfTest, TlsStatus};
 use crate::counters::HeapUsage;
 use crate::net::bridge::BridgeCounters;
@@ -51,6 +52,8 @@ pub struct Sources<'a> {
     pub tls: &'a TlsStatus,
     /// The Wi-Fi access point, on boards with a radio.
     pub wifi: Option<WifiSource<'a>>,
+    /// The leaderboard: games, refusals, where it is kept.
+    pub booth: &'a Booth,
 }
 
 /// Where the access point's figures live.
@@ -64,7 +67,7 @@ pub struct WifiSource<'a> {
 
 /// Writes `/stats.json` from `sources`.
 pub fn write_json(out: &mut impl Write, sources: &Sources) -> fmt::Result {
-    let Sources { platform, http, slots, nic, dhcp, dns, tls, wifi } = sources;
+    let Sources { platform, http, slots, nic, dhcp, dns, tls, wifi, booth } = sources;
     let heap = platform.heap();
     let uptime_ms = platform.uptime_ms();
     let dhcp_figures = dhcp.figures(uptime_ms / 1000);
@@ -118,6 +121,8 @@ pub fn write_json(out: &mut impl Write, sources: &Sources) -> fmt::Result {
     if let Some(wifi) = wifi {
         write_wifi(out, wifi)?;
     }
+    out.write_char(',')?;
+    booth.write_stats_json(out)?;
     out.write_char('}')
 }
 
@@ -166,6 +171,7 @@ pub(crate) struct TestSources {
     pub(crate) dhcp: DhcpService,
     pub(crate) dns: DnsService,
     pub(crate) tls: TlsStatus,
+    pub(crate) booth: Booth,
 }
 
 #[cfg(test)]
@@ -182,12 +188,13 @@ impl TestSources {
             dhcp: DhcpService::new(DhcpServer::new(&Config::default())),
             dns: DnsService::new(DnsServer::new(), core::net::Ipv4Addr::new(10, 42, 0, 1)),
             tls: TlsStatus::default(),
+            booth: Booth::new(1, alloc::boxed::Box::new(super::leaderboard::journal::RamStore::new(super::leaderboard::journal::MIN_BLOCKS))).0,
         }
     }
 
     /// The sources, on a platform that reports zeros.
     pub(crate) fn sources(&self) -> Sources<'_> {
-        Sources { platform: &ZeroPlatform, http: &self.http, slots: &self.slots, nic: &self.nic, dhcp: &self.dhcp, dns: &self.dns, tls: &self.tls, wifi: None }
+        Sources { platform: &ZeroPlatform, http: &self.http, slots: &self.slots, nic: &self.nic, dhcp: &self.dhcp, dns: &self.dns, tls: &self.tls, wifi: None, booth: &self.booth }
     }
 }
 
@@ -249,7 +256,9 @@ mod tests {
                 "\"heap\":{\"used\":1024,\"free\":4096,\"high_water\":2048},",
                 "\"net\":{\"rx_frames\":1,\"tx_frames\":0,\"rx_dropped\":0,\"tx_dropped\":0},",
                 "\"dhcp\":{\"dropped\":0,\"exhausted\":0},\"dns\":{\"queries\":0,\"bad\":0},",
-                "\"tls\":{\"self_test\":\"off\",\"self_test_handshake_us\":0,\"handshakes\":0,\"failures\":0}}"
+                "\"tls\":{\"self_test\":\"off\",\"self_test_handshake_us\":0,\"handshakes\":0,\"failures\":0},",
+                "\"leaderboard\":{\"storage\":\"ram\",\"games\":0,\"issued\":0,\"accepted\":0,\"refused\":{\"replayed\":0,\"forged\":0,",
+                "\"mismatched\":0,\"junk\":0,\"too_large\":0,\"rate_limited\":0},\"journal_errors\":0}}"
             )
         );
         let mut leasing = DhcpServer::new(&Config::default());
@@ -259,7 +268,7 @@ mod tests {
         let sources = Sources { dhcp: &dhcp, ..sources };
         json.clear();
         write_json(&mut json, &sources).unwrap();
-        assert!(json.ends_with(",\"leases\":{\"active\":2,\"pool\":241}}"), "{json}");
+        assert!(json.contains(",\"leases\":{\"active\":2,\"pool\":241},\"leaderboard\":"), "{json}");
     }
 
     #[test]
@@ -274,6 +283,6 @@ mod tests {
         let wifi = &json[json.find(",\"wifi\":").expect("a wifi object")..];
         assert!(wifi.starts_with(",\"wifi\":{\"ssid\":\"a \\\"quoted\\\" 2048\",\"channel\":6,\"security\":\"open\",\"stations\":0,\"stations_peak\":0,\"joins\":0,"), "{wifi}");
         assert!(wifi.contains(",\"handshake_failures\":0,") && wifi.contains(",\"drop_mic\":0,"), "{wifi}");
-        assert!(wifi.ends_with(",\"bridge_radio_dropped\":0}}"), "{wifi}");
+        assert!(wifi.contains(",\"bridge_radio_dropped\":0},\"leaderboard\":"), "{wifi}");
     }
 }

@@ -143,7 +143,7 @@ async fn serve_https(server: &TlsServer, end: Pipe) -> Served {
     };
     let sources = TestSources::new();
     let identity = Identity { canonical_name: "2048.home.arpa", address: core::net::Ipv4Addr::new(10, 42, 0, 1) };
-    let app = Router::from_service(HttpService { stats: sources.sources(), identity });
+    let app = Router::from_service(HttpService { stats: sources.sources(), identity, booth: &sources.booth });
     let mut buffer = vec![0u8; 2048];
     let _ = picoserve::Server::custom(&app, TestTimer, &HTTP_CONFIG, &mut buffer).serve(socket).await;
     Served::Served
