@@ -70,6 +70,7 @@
 mod crypto;
 mod entropy;
 pub mod jitter;
+mod phases;
 mod pipe;
 mod self_test;
 mod socket;
@@ -185,8 +186,8 @@ impl TlsServer {
     {
         let started = uptime_us();
         // Fresh device entropy into the generator before each handshake, when there is some.
-        entropy::reseed();
-        let conn = match rustls::server::UnbufferedServerConnection::new(self.config.clone()) {
+        phases::timed(phases::Phase::Reseed, entropy::reseed);
+        let conn = match phases::timed(phases::Phase::Setup, || rustls::server::UnbufferedServerConnection::new(self.config.clone())) {
             Ok(conn) => conn,
             Err(error) => {
                 socket::close(socket, timer, true).await;
@@ -194,11 +195,13 @@ impl TlsServer {
                 return Err(TlsError::Tls(error));
             }
         };
-        let mut core = socket::Core::new(conn);
+        let mut core = phases::timed(phases::Phase::Setup, || socket::Core::new(conn));
         let error = match timer.run_with_timeout(self.handshake_timeout, core.handshake(&mut socket)).await {
             Ok(Ok(())) => {
+                let wall_us = uptime_us().saturating_sub(started);
                 self.counters.handshakes.fetch_add(1, Ordering::Relaxed);
-                self.counters.last_handshake_us.store(uptime_us().saturating_sub(started), Ordering::Relaxed);
+                self.counters.last_handshake_us.store(wall_us, Ordering::Relaxed);
+                phases::handshake_done(wall_us);
                 return Ok(TlsSocket::new(socket, core));
             }
             Ok(Err(error)) => error,

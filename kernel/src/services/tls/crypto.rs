@@ -26,6 +26,7 @@ use rustls::{Error, NamedGroup, PeerMisbehaved, SignatureAlgorithm, SignatureSch
 use spin::Mutex;
 
 use super::entropy::{self, TlsRng};
+use super::phases::{self, timed, Phase};
 
 mod material {
     include!(concat!(env!("OUT_DIR"), "/tls_material.rs"));
@@ -88,7 +89,10 @@ impl TimeProvider for BuildEpochClock {
 /// P-256 key exchange; ECDSA P-256 keys.
 pub(super) fn provider() -> CryptoProvider {
     CryptoProvider {
-        cipher_suites: vec![rustls_rustcrypto::TLS13_CHACHA20_POLY1305_SHA256, rustls_rustcrypto::TLS13_AES_128_GCM_SHA256],
+        cipher_suites: vec![
+            phases::suite(rustls_rustcrypto::TLS13_CHACHA20_POLY1305_SHA256),
+            phases::suite(rustls_rustcrypto::TLS13_AES_128_GCM_SHA256),
+        ],
         kx_groups: vec![&X25519, &P256],
         // Only used to verify client certificates, which this server never asks for.
         signature_verification_algorithms: WebPkiSupportedAlgorithms { all: &[], mapping: &[] },
@@ -117,9 +121,11 @@ struct X25519;
 
 impl SupportedKxGroup for X25519 {
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-        let secret = x25519_dalek::EphemeralSecret::random_from_rng(rng()?);
-        let public = x25519_dalek::PublicKey::from(&secret);
-        Ok(Box::new(X25519Exchange { secret, public }))
+        timed(Phase::KeyShare, || {
+            let secret = x25519_dalek::EphemeralSecret::random_from_rng(rng()?);
+            let public = x25519_dalek::PublicKey::from(&secret);
+            Ok(Box::new(X25519Exchange { secret, public }) as Box<dyn ActiveKeyExchange>)
+        })
     }
 
     fn name(&self) -> NamedGroup {
@@ -135,7 +141,7 @@ struct X25519Exchange {
 impl ActiveKeyExchange for X25519Exchange {
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, Error> {
         let peer: [u8; 32] = peer.try_into().map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
-        let shared = self.secret.diffie_hellman(&peer.into());
+        let shared = timed(Phase::KeyAgreement, || self.secret.diffie_hellman(&peer.into()));
         // RFC 8446 §7.4.2: an all-zero X25519 result must be refused.
         if !shared.was_contributory() {
             return Err(PeerMisbehaved::InvalidKeyShare.into());
@@ -157,9 +163,11 @@ struct P256;
 
 impl SupportedKxGroup for P256 {
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-        let secret = p256::ecdh::EphemeralSecret::random(&mut rng()?);
-        let public = p256::EncodedPoint::from(secret.public_key());
-        Ok(Box::new(P256Exchange { secret, public: public.as_bytes().to_vec() }))
+        timed(Phase::KeyShare, || {
+            let secret = p256::ecdh::EphemeralSecret::random(&mut rng()?);
+            let public = p256::EncodedPoint::from(secret.public_key());
+            Ok(Box::new(P256Exchange { secret, public: public.as_bytes().to_vec() }) as Box<dyn ActiveKeyExchange>)
+        })
     }
 
     fn name(&self) -> NamedGroup {
@@ -175,8 +183,10 @@ struct P256Exchange {
 impl ActiveKeyExchange for P256Exchange {
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, Error> {
         // `from_sec1_bytes` rejects points off the curve and the identity.
-        let peer = p256::PublicKey::from_sec1_bytes(peer).map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
-        let shared = self.secret.diffie_hellman(&peer);
+        let shared = timed(Phase::KeyAgreement, || {
+            p256::PublicKey::from_sec1_bytes(peer).map(|peer| self.secret.diffie_hellman(&peer))
+        })
+        .map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
         Ok(SharedSecret::from(&shared.raw_secret_bytes()[..]))
     }
 
@@ -231,9 +241,8 @@ impl Signer for EcdsaP256 {
     /// generator were weak, and no two signatures share a nonce.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         use p256::ecdsa::signature::RandomizedSigner;
-        let signature: p256::ecdsa::DerSignature = self
-            .key
-            .try_sign_with_rng(&mut rng()?, message)
+        let mut rng = rng()?;
+        let signature: p256::ecdsa::DerSignature = timed(Phase::Signature, || self.key.try_sign_with_rng(&mut rng, message))
             .map_err(|_| Error::General("ECDSA signing failed".into()))?;
         Ok(signature.as_bytes().to_vec())
     }
