@@ -166,6 +166,10 @@ impl<D: NetDevice> Network<D> {
                 executor.wake_all();
                 continue;
             }
+            // Idle: one TLS secret made ahead (a few ms at most), then the network again.
+            if tls.get().is_some_and(|tls: &TlsServer| tls.refill(1) > 0) {
+                continue;
+            }
             let stack_delay = self.iface.poll_delay(instant(now_us()), &shared.sockets.borrow());
             if stack_delay.is_some_and(|d| d.total_micros() == 0) {
                 continue;

@@ -12,8 +12,6 @@
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(not(feature = "tls-phases"), allow(dead_code))]
 pub(super) enum Phase {
-    /// Fresh device entropy into the generator (`entropy::reseed`).
-    Reseed,
     /// rustls' connection state and this module's buffers (allocation).
     Setup,
     /// The ephemeral key pair for the key share (X25519 or P-256).
@@ -78,8 +76,7 @@ mod imp {
 
     /// Handshakes per log line.
     const REPORT_EVERY: u32 = 100;
-    const PHASES: [(Phase, &str); 9] = [
-        (Phase::Reseed, "reseed"),
+    const PHASES: [(Phase, &str); 8] = [
         (Phase::Setup, "setup"),
         (Phase::KeyShare, "key_share"),
         (Phase::KeyAgreement, "key_agreement"),
@@ -110,7 +107,7 @@ mod imp {
     pub(in crate::services::tls) fn timed<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
         {
             let mut books = BOOKS.lock();
-            if !books.on && !matches!(phase, Phase::Reseed | Phase::Setup) {
+            if !books.on && phase != Phase::Setup {
                 drop(books);
                 return f();
             }
