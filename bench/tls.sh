@@ -14,6 +14,12 @@
 #
 # Usage: bench/tls.sh            (env: BOARDS, ALLOCS, STIME=10, WRK=10, IDLE=8, ROUNDS=2, NO_BUILD=1,
 #                                 OUT=bench/RESULTS.md; OUT= prints only)
+#        bench/tls.sh handshakes  full TLS 1.3 handshakes with the nginx harness's client
+#                   (../shared/bench/tls-handshakes.py, or PEER_BENCH=dir) at CONCS ('1 4') for HSECS (15) s,
+#                   HROUNDS (3) rounds, after PAUSE (5) s idle, on an image built with the Cargo feature
+#                   kernel/tls-phases (its serial log gives the server's time per phase); replaces the
+#                   section "## TLS handshakes: LABEL" (LABEL=now) of OUT. PHASES_DIR: the image folder
+#                   (default bench/.cache/tls-build/phases; built unless NO_BUILD=1 and present).
 # Images: bench/.cache/tls-build/{lla,talc}/BOARD/BOARD.bin (built with BUILD_DIR and
 # KERNEL_FEATURES=talc, never touching build/). Host ports come from the kernel
 # (bind port 0); only 127.0.0.1 traffic; every QEMU it starts is killed by PID.
@@ -43,7 +49,7 @@ for k in sys.argv[1].split("."): d=d[k]
 print(d)' "$1"; }
 
 # --- images ------------------------------------------------------------------------------------
-for a in $ALLOCS; do
+[ "${1:-}" = handshakes ] || for a in $ALLOCS; do
   for b in $BOARDS; do
     img=$CACHE/$a/$b/$b.bin
     if [ -z "${NO_BUILD:-}" ] || [ ! -f "$img" ]; then
@@ -118,6 +124,90 @@ PY
   halt
   echo "rate=$rate n=${n:-0} real=${real:-0} hs=$((hs1 - hs0)) fail=$((f1 - f0)) used0=$used0 used1=$used1 perconn=$perconn rps=${rps:-n/a} p50=${p50:-n/a} p99=${p99:-n/a} hw=$hw used_end=$used_end errs='${errs% }'"
 }
+
+# --- handshakes mode: rate, median and the server's per-phase time --------------------------------
+phase_fields="reseed setup key_share key_agreement signature transcript key_schedule records rustls_other server_cpu wall"
+handshakes_mode() {
+  local dir=${PHASES_DIR:-$CACHE/phases} label=${LABEL:-now} hsecs=${HSECS:-15} concs=${CONCS:-1 4}
+  local hrounds=${HROUNDS:-3} pause=${PAUSE:-5} client b r c line before
+  client=${PEER_BENCH:-../shared/bench}/tls-handshakes.py
+  [ -f "$client" ] || { echo "no $client (set PEER_BENCH)" >&2; exit 1; }
+  declare -A H
+  for b in $BOARDS; do
+    if [ -z "${NO_BUILD:-}" ] || [ ! -f "$dir/$b/$b.bin" ]; then
+      log "build $b (tls-phases) into $dir"
+      KERNEL_FEATURES=kernel/tls-phases BUILD_DIR=$dir timeout 900 tools/build.sh "$b" >/dev/null
+    fi
+    mkdir -p "$CACHE"; ln -sfn "$(cd "$dir" && pwd)" "$CACHE/hs"
+    boot "$b" hs || { H[$b/error]=boot; halt; continue; }
+    sleep "$pause"
+    # Warm-up (not counted): moves the boot self-test out of the phase sums.
+    timeout 60 python3 "$client" 127.0.0.1 "$tport" 3 1 >/dev/null || true
+    for r in $(seq 1 "$hrounds"); do
+      for c in $concs; do
+        before=$(grep -c 'TLS phases:' "$work/console-$b-hs.log" || true)
+        line=$(timeout $((hsecs + 60)) python3 "$client" 127.0.0.1 "$tport" "$hsecs" "$c" || true)
+        sleep 1
+        H[$b/$r/$c]="$line"
+        H[$b/$r/$c/phases]=$({ grep 'TLS phases:' "$work/console-$b-hs.log" || true; } | tail -n +$((before + 1)) | sed 's/.*TLS phases: //' | tr '\n' ';')
+        log "$b round $r conc $c: $line"
+      done
+    done
+    H[$b/boot]=$({ grep -o 'TLS self-test passed.*' "$work/console-$b-hs.log" || true; } | head -1)
+    halt
+  done
+  {
+    echo "## TLS handshakes: $label"
+    echo
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/tls.sh handshakes\` (BOARDS='$BOARDS' HSECS=$hsecs CONCS='$concs' HROUNDS=$hrounds LABEL='$label'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- kernel || echo '+changes'), host $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), QEMU $(qemu-system-arm --version | head -1 | awk '{print $4}') (TCG)."
+    echo "Client: \`tls-handshakes.py 127.0.0.1 T $hsecs CONC\` (the nginx harness's: Python ssl, new TCP connection per handshake, no resumption); image \`${dir#$PWD/}\` (built with \`KERNEL_FEATURES=kernel/tls-phases\`), default https_slots; all traffic on 127.0.0.1."
+    echo
+    echo "| board | round | conns | handshakes/s | median ms | p90 ms | p99 ms | errors | group | signature |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    for b in $BOARDS; do
+      [ -z "${H[$b/error]:-}" ] || { echo "| $b | | | error: ${H[$b/error]} | | | | | | |"; continue; }
+      for r in $(seq 1 "$hrounds"); do for c in $concs; do
+        l=${H[$b/$r/$c]}
+        f() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$l"; }
+        echo "| $b | $r | $c | $(f rate) | $(f median_ms) | $(f p90_ms) | $(f p99_ms) | $(f errors) | $(f group) | $(f sig) |"
+      done; done
+    done
+    echo
+    echo "Server time per handshake by phase (µs, kernel clock; mean over the handshakes of all rounds at that"
+    echo "concurrency, from the \`TLS phases:\` lines the image logs every 100 handshakes; see kernel/src/services/tls/phases.rs;"
+    echo "server_cpu is the sum of the phases, wall the server's accept → handshake done, waits for the client included):"
+    echo
+    echo "| board | conns | handshakes | $(sed 's/ / | /g' <<<"$phase_fields") |"
+    echo "|---|---:|---:|$(for _ in $phase_fields; do printf '%s' '---:|'; done)"
+    for b in $BOARDS; do
+      [ -z "${H[$b/error]:-}" ] || continue
+      for c in $concs; do
+        all=$(for r in $(seq 1 "$hrounds"); do echo -n "${H[$b/$r/$c/phases]}"; done)
+        python3 - "$b" "$c" "$phase_fields" "$all" <<'PY'
+import sys
+board, conc, fields, lines = sys.argv[1], sys.argv[2], sys.argv[3].split(), [l for l in sys.argv[4].split(";") if l.strip()]
+tot, sums = 0, dict.fromkeys(fields, 0)
+for l in lines:
+    kv = dict(p.split("=") for p in l.split())
+    n = int(kv["n"]); tot += n
+    for f in fields: sums[f] += int(kv.get(f, 0)) * n
+cells = [str(round(sums[f] / tot)) if tot else "n/a" for f in fields]
+print(f"| {board} | {conc} | {tot} | " + " | ".join(cells) + " |")
+PY
+      done
+    done
+    echo
+    for b in $BOARDS; do [ -z "${H[$b/boot]:-}" ] || echo "- $b boot: ${H[$b/boot]}"; done
+  } >"$work/report.md"
+  cat "$work/report.md"
+  if [ -n "$OUT" ]; then
+    local title="## TLS handshakes: $label"
+    [ -f "$OUT" ] && awk -v t="$title" '$0 == t { skip = 1; next } skip && /^## / { skip = 0 } !skip' "$OUT" >"$work/rest.md" || : >"$work/rest.md"
+    { [ -s "$work/rest.md" ] && { cat "$work/rest.md"; echo; }; cat "$work/report.md"; } >"$OUT"
+    log "wrote the section '$title' of $OUT"
+  fi
+}
+if [ "${1:-}" = handshakes ]; then handshakes_mode; exit 0; fi
 
 # ROUNDS rounds, allocators alternating within each board, so a noisy host (other
 # guests, 2 CPUs) hits both alike; the comparison uses the mean over rounds.

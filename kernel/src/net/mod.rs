@@ -62,13 +62,15 @@ impl<'c, D: NetDevice> Network<'c, D> {
     /// Runs the network forever: the tasks already spawned on `executor`
     /// over `shared`'s slots, and `datagram_services` on their UDP ports.
     /// `on_listening` runs once, after the first pass has put every slot's
-    /// socket in the listening state.
+    /// socket in the listening state; `idle_work` whenever nothing else is to
+    /// do, before sleeping (true: it did some, look at the network again).
     pub fn run(
         mut self,
         shared: &Shared<'_, '_>,
         mut executor: Executor<'_>,
         datagram_services: &[&dyn DatagramService],
         sleeper: &mut impl Sleeper<D>,
+        mut idle_work: impl FnMut() -> bool,
         on_listening: impl FnOnce(),
     ) -> ! {
         let udp_handles: alloc::vec::Vec<SocketHandle> = {
@@ -100,6 +102,11 @@ impl<'c, D: NetDevice> Network<'c, D> {
             shared.keep_one_listening();
             if shared.any_evicting() {
                 executor.wake_all();
+                continue;
+            }
+            // Idle: one piece of the services' work made ahead (a TLS secret, a
+            // few ms at most), then the network again.
+            if idle_work() {
                 continue;
             }
             let stack_delay = self.iface.poll_delay(instant(now_us()), &shared.sockets.borrow());

@@ -155,7 +155,9 @@ pub fn serve<D: NetDevice, P: PathRouter, T: FnOnce() -> Option<TlsServer>>(
     executor.spawn(self_test::run(shared, app, tls));
     // Last, so that it sees the alarms the slot tasks set in the same pass.
     executor.spawn(live_page_alarms(shared));
-    network.run(shared, executor, datagram_services, sleeper, on_listening)
+    // Idle time makes TLS secrets ahead (key pairs, ECDSA nonces), one at a time.
+    let refill_tls = || tls.server.get().is_some_and(|server| server.refill(1) > 0);
+    network.run(shared, executor, datagram_services, sleeper, refill_tls, on_listening)
 }
 
 /// Turns the wake-up times the leaderboard's long polls ask for (they run

@@ -18,8 +18,9 @@
 //! - embedded-tls (the self-test) already links RustCrypto's P-256,
 //!   AES-GCM, SHA-256 and HKDF; rustls-rustcrypto shares that code.
 //! - From the provider only the cipher-suite glue is used; key exchange and
-//!   ECDSA are `crypto.rs` over the RustCrypto crates (P-256 0.13,
-//!   x25519-dalek 2), so RSA, P-384 and Ed25519 stay out of the image.
+//!   ECDSA are `crypto.rs` over the RustCrypto crates (x25519-dalek 2;
+//!   P-256 0.14 for the server's signature, 0.13 for the P-256 key share
+//!   and embedded-tls), so RSA, P-384 and Ed25519 stay out of the image.
 //!
 //! Measured under QEMU 7.2 (TCG on an x86-64 host, so only relative: real
 //! Cortex-A7/A53 boards differ), release build, per operation:
@@ -48,16 +49,30 @@
 //! handshake completes: ~40 KB (armv7) / ~41 KB (aarch64), picoserve's
 //! 2 KiB HTTP buffer included; 24 KiB of it are this module's fixed buffers
 //! (an 18 KiB record buffer, 4 KiB plaintext staging, 2 KiB read scratch),
-//! the rest is rustls' state. A handshake is one uninterrupted burst of CPU
-//! (key exchange and signature in one call), on qemu-virt-armv7 about 15 ms
-//! with X25519 (estimated from the table) and 35 ms with P-256, during
-//! which the executor runs nothing else.
+//! the rest is rustls' state.
+//!
+//! # Handshake speed (bench/RESULTS.md, "TLS handshakes")
+//! Per phase on the kernel clock (`phases.rs`, feature `tls-phases`), the
+//! ECDSA signature was 82% of the ARMv7 server's handshake CPU: P-256 0.13
+//! does 32-bit arithmetic through 64-bit limbs. Now the signature uses
+//! P-256 0.14 (32-bit limbs) and, like the X25519 key share, a one-time
+//! secret made ahead in idle time (`pool.rs`: random k, k·G and k⁻¹ before
+//! the message is known; why that is safe is argued there), so the handshake
+//! does only the key agreement, s = k⁻¹(z + r·d), the key schedule and the
+//! records. Fresh device entropy is mixed in at each refill instead of
+//! before each handshake (a 1-3 ms wait for virtio-rng). The pools hang off
+//! the `TlsServer`, in the heap: a crash-reset zeroes `.bss` and starts a new
+//! heap and a new, empty server, so no secret made before it is ever used;
+//! each item is erased (zeroize) when its handshake drops it.
 //!
 //! # Wiring
 //! - At boot: `set_uptime_source(time::micros_since_power_on)`, then
 //!   `set_entropy_source(read_virtio_rng)` (boards without an RNG device:
 //!   a source built on `jitter::gather`); if it errs, log it and leave TLS
 //!   off (HTTP keeps working). Then `TlsServer::new()` once.
+//! - When the network loop is idle (nothing to poll, no task ready):
+//!   `server.refill(1)`; if it made an item, poll the network again before
+//!   sleeping. A handshake never waits for it.
 //! - Per connection on port 443: `server.accept(connection, &timer).await`
 //!   gives a `TlsSocket` (or closes the connection, after an alert where
 //!   rustls has one, and says why); serve it with picoserve as usual.
@@ -70,7 +85,9 @@
 mod crypto;
 mod entropy;
 pub mod jitter;
+mod phases;
 mod pipe;
+mod pool;
 mod self_test;
 mod socket;
 #[cfg(test)]
@@ -86,6 +103,7 @@ pub use crypto::{set_uptime_source, unix_time_secs, uptime_us, UptimeSource, BUI
 pub use entropy::{is_seeded, set_entropy_source, EntropyError, EntropySource, TlsRng};
 pub use pipe::{duplex, Pipe, PipeClosed, PipeReader, PipeWriter};
 pub use self_test::{self_test, SelfTestReport, SELF_TEST_HOST};
+pub use pool::POOL_SIZE;
 pub use socket::{TlsError, TlsReader, TlsSocket, TlsWriter, INCOMING_BYTES, MAX_PLAINTEXT_RECORD, SCRATCH_BYTES, STAGING_BYTES};
 
 /// How long a client may take to finish its handshake.
@@ -146,6 +164,8 @@ pub struct TlsServer {
     pub handshake_timeout: Duration,
     /// Outcome counters.
     pub counters: TlsCounters,
+    /// X25519 key pairs and ECDSA nonces made ahead (`refill`).
+    pool: Arc<pool::Pool>,
 }
 
 impl TlsServer {
@@ -159,7 +179,8 @@ impl TlsServer {
     /// for tests.
     pub(crate) fn with_identity(cert_der: &'static [u8], key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<Self, SetupError> {
         crypto::ensure_seeded().map_err(|_| SetupError::NoEntropy)?;
-        let provider = Arc::new(crypto::provider());
+        let pool = Arc::new(pool::Pool::new());
+        let provider = Arc::new(crypto::provider(&pool));
         let mut config = ServerConfig::builder_with_details(provider, Arc::new(crypto::BuildEpochClock))
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(SetupError::Config)?
@@ -171,7 +192,31 @@ impl TlsServer {
         // No resumption: no tickets to protect, no session cache to bound.
         config.send_tls13_tickets = 0;
         config.max_early_data_size = 0;
-        Ok(Self { config: Arc::new(config), handshake_timeout: HANDSHAKE_TIMEOUT, counters: TlsCounters::default() })
+        Ok(Self { config: Arc::new(config), handshake_timeout: HANDSHAKE_TIMEOUT, counters: TlsCounters::default(), pool })
+    }
+
+    /// Makes at most `budget` one-time handshake secrets ahead (X25519 key
+    /// pairs, ECDSA nonces; a few ms of CPU each on ARMv7, well under one
+    /// on AArch64) and returns how many it made: 0 when the pools are full.
+    /// Call it when the network has nothing to do, one at a time, so that a
+    /// packet waits for at most one item. Handshakes never wait for it: an
+    /// empty pool makes its item on the spot.
+    /// Fresh device entropy goes into the generator first (what `accept`
+    /// did before every handshake, a wait of 1-3 ms on virtio-rng under QEMU),
+    /// so every item made here draws on it.
+    pub fn refill(&self, budget: usize) -> usize {
+        let (keys, nonces) = self.pool.ready();
+        if budget == 0 || (keys >= POOL_SIZE && nonces >= POOL_SIZE) {
+            return 0;
+        }
+        let Some(rng) = TlsRng::new() else { return 0 };
+        entropy::reseed();
+        self.pool.refill(rng, budget)
+    }
+
+    /// Items ready in the pools: (X25519 key pairs, ECDSA nonces).
+    pub fn pool_ready(&self) -> (usize, usize) {
+        self.pool.ready()
     }
 
     /// Runs the TLS handshake on a freshly accepted connection. On success
@@ -184,9 +229,7 @@ impl TlsServer {
         T: picoserve::Timer<R>,
     {
         let started = uptime_us();
-        // Fresh device entropy into the generator before each handshake, when there is some.
-        entropy::reseed();
-        let conn = match rustls::server::UnbufferedServerConnection::new(self.config.clone()) {
+        let conn = match phases::timed(phases::Phase::Setup, || rustls::server::UnbufferedServerConnection::new(self.config.clone())) {
             Ok(conn) => conn,
             Err(error) => {
                 socket::close(socket, timer, true).await;
@@ -194,11 +237,13 @@ impl TlsServer {
                 return Err(TlsError::Tls(error));
             }
         };
-        let mut core = socket::Core::new(conn);
+        let mut core = phases::timed(phases::Phase::Setup, || socket::Core::new(conn));
         let error = match timer.run_with_timeout(self.handshake_timeout, core.handshake(&mut socket)).await {
             Ok(Ok(())) => {
+                let wall_us = uptime_us().saturating_sub(started);
                 self.counters.handshakes.fetch_add(1, Ordering::Relaxed);
-                self.counters.last_handshake_us.store(uptime_us().saturating_sub(started), Ordering::Relaxed);
+                self.counters.last_handshake_us.store(wall_us, Ordering::Relaxed);
+                phases::handshake_done(wall_us);
                 return Ok(TlsSocket::new(socket, core));
             }
             Ok(Err(error)) => error,

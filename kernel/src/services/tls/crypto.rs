@@ -26,6 +26,8 @@ use rustls::{Error, NamedGroup, PeerMisbehaved, SignatureAlgorithm, SignatureSch
 use spin::Mutex;
 
 use super::entropy::{self, TlsRng};
+use super::phases::{self, timed, Phase};
+use super::pool::{self, Pool, X25519Pair};
 
 mod material {
     include!(concat!(env!("OUT_DIR"), "/tls_material.rs"));
@@ -85,15 +87,22 @@ impl TimeProvider for BuildEpochClock {
 /// The provider: ChaCha20-Poly1305 first (fast in software on CPUs without
 /// AES instructions, and the server picks), AES-128-GCM for everyone else
 /// (every TLS 1.3 client has it; embedded-tls has only AES-GCM); X25519 and
-/// P-256 key exchange; ECDSA P-256 keys.
-pub(super) fn provider() -> CryptoProvider {
+/// P-256 key exchange; ECDSA P-256 keys. X25519 key pairs and ECDSA nonces
+/// come from `pool`. One provider per `TlsServer`, which lives for ever: its
+/// two pool-holding parts are leaked to get the `'static` rustls wants.
+pub(super) fn provider(pool: &Arc<Pool>) -> CryptoProvider {
+    let x25519: &'static X25519 = Box::leak(Box::new(X25519 { pool: pool.clone() }));
+    let keys: &'static Keys = Box::leak(Box::new(Keys { pool: pool.clone() }));
     CryptoProvider {
-        cipher_suites: vec![rustls_rustcrypto::TLS13_CHACHA20_POLY1305_SHA256, rustls_rustcrypto::TLS13_AES_128_GCM_SHA256],
-        kx_groups: vec![&X25519, &P256],
+        cipher_suites: vec![
+            phases::suite(rustls_rustcrypto::TLS13_CHACHA20_POLY1305_SHA256),
+            phases::suite(rustls_rustcrypto::TLS13_AES_128_GCM_SHA256),
+        ],
+        kx_groups: vec![x25519, &P256],
         // Only used to verify client certificates, which this server never asks for.
         signature_verification_algorithms: WebPkiSupportedAlgorithms { all: &[], mapping: &[] },
         secure_random: &Random,
-        key_provider: &Keys,
+        key_provider: keys,
     }
 }
 
@@ -112,14 +121,20 @@ fn rng() -> Result<TlsRng, Error> {
     TlsRng::new().ok_or(Error::FailedToGetRandomBytes)
 }
 
-#[derive(Debug)]
-struct X25519;
+struct X25519 {
+    pool: Arc<Pool>,
+}
+
+impl core::fmt::Debug for X25519 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("X25519")
+    }
+}
 
 impl SupportedKxGroup for X25519 {
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-        let secret = x25519_dalek::EphemeralSecret::random_from_rng(rng()?);
-        let public = x25519_dalek::PublicKey::from(&secret);
-        Ok(Box::new(X25519Exchange { secret, public }))
+        let rng = rng()?;
+        timed(Phase::KeyShare, || Ok(Box::new(X25519Exchange(self.pool.x25519(rng))) as Box<dyn ActiveKeyExchange>))
     }
 
     fn name(&self) -> NamedGroup {
@@ -127,15 +142,13 @@ impl SupportedKxGroup for X25519 {
     }
 }
 
-struct X25519Exchange {
-    secret: x25519_dalek::EphemeralSecret,
-    public: x25519_dalek::PublicKey,
-}
+/// One key share: its secret is used by `complete` alone, then erased.
+struct X25519Exchange(X25519Pair);
 
 impl ActiveKeyExchange for X25519Exchange {
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, Error> {
         let peer: [u8; 32] = peer.try_into().map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
-        let shared = self.secret.diffie_hellman(&peer.into());
+        let shared = timed(Phase::KeyAgreement, || self.0.secret.diffie_hellman(&peer.into()));
         // RFC 8446 §7.4.2: an all-zero X25519 result must be refused.
         if !shared.was_contributory() {
             return Err(PeerMisbehaved::InvalidKeyShare.into());
@@ -144,7 +157,7 @@ impl ActiveKeyExchange for X25519Exchange {
     }
 
     fn pub_key(&self) -> &[u8] {
-        self.public.as_bytes()
+        self.0.public.as_bytes()
     }
 
     fn group(&self) -> NamedGroup {
@@ -157,9 +170,11 @@ struct P256;
 
 impl SupportedKxGroup for P256 {
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-        let secret = p256::ecdh::EphemeralSecret::random(&mut rng()?);
-        let public = p256::EncodedPoint::from(secret.public_key());
-        Ok(Box::new(P256Exchange { secret, public: public.as_bytes().to_vec() }))
+        timed(Phase::KeyShare, || {
+            let secret = p256::ecdh::EphemeralSecret::random(&mut rng()?);
+            let public = p256::EncodedPoint::from(secret.public_key());
+            Ok(Box::new(P256Exchange { secret, public: public.as_bytes().to_vec() }) as Box<dyn ActiveKeyExchange>)
+        })
     }
 
     fn name(&self) -> NamedGroup {
@@ -175,8 +190,10 @@ struct P256Exchange {
 impl ActiveKeyExchange for P256Exchange {
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, Error> {
         // `from_sec1_bytes` rejects points off the curve and the identity.
-        let peer = p256::PublicKey::from_sec1_bytes(peer).map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
-        let shared = self.secret.diffie_hellman(&peer);
+        let shared = timed(Phase::KeyAgreement, || {
+            p256::PublicKey::from_sec1_bytes(peer).map(|peer| self.secret.diffie_hellman(&peer))
+        })
+        .map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
         Ok(SharedSecret::from(&shared.raw_secret_bytes()[..]))
     }
 
@@ -189,8 +206,15 @@ impl ActiveKeyExchange for P256Exchange {
     }
 }
 
-#[derive(Debug)]
-struct Keys;
+struct Keys {
+    pool: Arc<Pool>,
+}
+
+impl core::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Keys")
+    }
+}
 
 impl KeyProvider for Keys {
     fn load_private_key(&self, key: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>, Error> {
@@ -198,14 +222,16 @@ impl KeyProvider for Keys {
             PrivateKeyDer::Pkcs8(der) => p256::ecdsa::SigningKey::from_pkcs8_der(der.secret_pkcs8_der()).ok(),
             _ => None,
         };
-        let signing_key = signing_key.ok_or_else(|| Error::General("the appliance key must be an ECDSA P-256 PKCS#8 key".into()))?;
-        Ok(Arc::new(EcdsaP256 { key: Arc::new(signing_key) }))
+        let scalar = signing_key.and_then(|key| pool::signing_scalar(&key.to_bytes().into()));
+        let scalar = scalar.ok_or_else(|| Error::General("the appliance key must be an ECDSA P-256 PKCS#8 key".into()))?;
+        Ok(Arc::new(EcdsaP256 { key: Arc::new(scalar), pool: self.pool.clone() }))
     }
 }
 
-/// The appliance's ECDSA P-256 key. `Debug` shows nothing of it.
+/// The appliance's ECDSA P-256 key (the scalar d). `Debug` shows nothing of it.
 struct EcdsaP256 {
-    key: Arc<p256::ecdsa::SigningKey>,
+    key: Arc<p256_arith::Scalar>,
+    pool: Arc<Pool>,
 }
 
 impl core::fmt::Debug for EcdsaP256 {
@@ -218,7 +244,7 @@ impl SigningKey for EcdsaP256 {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
         offered
             .contains(&SignatureScheme::ECDSA_NISTP256_SHA256)
-            .then(|| Box::new(EcdsaP256 { key: self.key.clone() }) as Box<dyn Signer>)
+            .then(|| Box::new(EcdsaP256 { key: self.key.clone(), pool: self.pool.clone() }) as Box<dyn Signer>)
     }
 
     fn algorithm(&self) -> SignatureAlgorithm {
@@ -227,15 +253,22 @@ impl SigningKey for EcdsaP256 {
 }
 
 impl Signer for EcdsaP256 {
-    /// RFC 6979 nonces hedged with fresh randomness: safe even if the
-    /// generator were weak, and no two signatures share a nonce.
+    /// ECDSA with a pooled nonce (`pool::Nonce`: random k, k·G made ahead),
+    /// DER-encoded as TLS wants it.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        use p256::ecdsa::signature::RandomizedSigner;
-        let signature: p256::ecdsa::DerSignature = self
-            .key
-            .try_sign_with_rng(&mut rng()?, message)
-            .map_err(|_| Error::General("ECDSA signing failed".into()))?;
-        Ok(signature.as_bytes().to_vec())
+        use sha2::{Digest, Sha256};
+        let rng = rng()?;
+        timed(Phase::Signature, || {
+            let z: [u8; 32] = Sha256::digest(message).into();
+            // s = 0 has probability about 2⁻²⁵⁶ per nonce: then the next one.
+            let (r, s) = loop {
+                if let Some(signature) = self.pool.nonce(rng).sign(&self.key, &z) {
+                    break signature;
+                }
+            };
+            let signature = p256::ecdsa::Signature::from_scalars(r, s).map_err(|_| Error::General("ECDSA signing failed".into()))?;
+            Ok(signature.to_der().as_bytes().to_vec())
+        })
     }
 
     fn scheme(&self) -> SignatureScheme {

@@ -22,6 +22,8 @@ use picoserve::{Timeouts, Timer};
 use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, InsufficientSizeError, UnbufferedStatus};
 
+use super::phases::{self, Phase};
+
 /// Largest TLS record rustls will wait for (16 KiB + 2 KiB + 5-byte
 /// header): the incoming buffer holds one, so rustls itself judges every
 /// record and answers oversize ones with an alert.
@@ -277,7 +279,7 @@ impl Core {
     pub(super) async fn handshake<R, S: picoserve::io::Socket<R>>(&mut self, socket: &mut S) -> Result<(), TlsError<S::Error>> {
         let (mut rx, mut tx) = socket.split();
         loop {
-            let step = self.step(Seal::Nothing).map_err(TlsError::Tls)?;
+            let step = phases::timing(true, || phases::timed(Phase::Rustls, || self.step(Seal::Nothing))).map_err(TlsError::Tls)?;
             if !self.out.is_empty() {
                 tx.write_all(&self.out).await.map_err(TlsError::Io)?;
                 tx.flush().await.map_err(TlsError::Io)?;

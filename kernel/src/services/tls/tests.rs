@@ -112,6 +112,12 @@ fn os_entropy(buffer: &mut [u8]) -> bool {
     getrandom::getrandom(buffer).is_ok()
 }
 
+/// A handle to the generator, seeded from the OS (for pool unit tests).
+pub(crate) fn seeded_rng() -> TlsRng {
+    set_entropy_source(os_entropy).expect("the OS has entropy");
+    TlsRng::new().expect("seeded")
+}
+
 fn tls_server() -> TlsServer {
     set_entropy_source(os_entropy).expect("the OS has entropy");
     set_uptime_source(virtual_uptime_us);
@@ -426,6 +432,57 @@ fn self_test_fails_against_a_certificate_from_another_ca() {
     assert!(!report.ok);
     let error = report.error.unwrap_or_default();
     assert!(error.contains("InvalidCertificate"), "{error}");
+}
+
+// ---- the pool of one-time secrets ------------------------------------------------------
+
+/// Sends a ClientHello, reads the first bytes of the server's answer, then hangs up.
+async fn hello_then_hang_up(mut pipe: Pipe) -> usize {
+    let _ = pipe.write_all(&client_hello()).await;
+    let mut buffer = [0u8; 1024];
+    pipe.read(&mut buffer).await.unwrap_or(0)
+}
+
+#[test]
+fn handshakes_use_pooled_secrets_once_and_a_cut_handshake_leaves_the_pool_consistent() {
+    let server = tls_server();
+    while server.refill(1) > 0 {}
+    assert_eq!(server.pool_ready(), (POOL_SIZE, POOL_SIZE));
+    // A fault mid-handshake: the client leaves after the server's flight
+    // (key share sent, CertificateVerify signed).
+    let (client_end, server_end) = duplex(4096);
+    let (served, answered) = run(serve_https(&server, server_end), hello_then_hang_up(client_end));
+    assert!(answered > 0);
+    assert!(matches!(served, Served::Refused(_)), "{served:?}");
+    // Its key pair and nonce are gone (used once, dropped), nothing else moved.
+    assert_eq!(server.pool_ready(), (POOL_SIZE - 1, POOL_SIZE - 1));
+    // Whole handshakes go on, each taking the next pair and nonce.
+    for used in 2..=3 {
+        let (client_end, server_end) = duplex(4096);
+        let config = client_config(&[&rustls::version::TLS13]);
+        let (_, client) = run(
+            serve_https(&server, server_end),
+            rustls_client(client_end, config, "2048.home.arpa", GET_INDEX, After::Nothing, |b| split_response(b).is_some()),
+        );
+        client.result.expect("handshake after the cut one");
+        assert_eq!(server.pool_ready(), (POOL_SIZE - used, POOL_SIZE - used));
+    }
+    assert_eq!(server.refill(usize::MAX), 6);
+    assert_eq!(server.pool_ready(), (POOL_SIZE, POOL_SIZE));
+}
+
+#[test]
+fn an_empty_pool_still_serves_handshakes() {
+    let server = tls_server();
+    assert_eq!(server.pool_ready(), (0, 0));
+    let (client_end, server_end) = duplex(4096);
+    let config = client_config(&[&rustls::version::TLS13]);
+    let (_, client) = run(
+        serve_https(&server, server_end),
+        rustls_client(client_end, config, "2048.home.arpa", GET_INDEX, After::Nothing, |b| split_response(b).is_some()),
+    );
+    client.result.expect("handshake with secrets made on the spot");
+    assert_eq!(server.pool_ready(), (0, 0));
 }
 
 // ---- hostile and broken clients ---------------------------------------------------
