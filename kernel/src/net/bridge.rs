@@ -150,8 +150,7 @@ impl<'a, N: NetDevice, R: Radio> Bridge<'a, N, R> {
     /// Hands one frame from the stack or the wire to the stations.
     fn to_stations(&mut self, ethernet: &[u8]) {
         let now_us = (self.now_us)();
-        let frame = ethernet.to_vec();
-        self.with_ap(now_us, |ap, out, _| ap.send(&frame, now_us, out));
+        self.with_ap(now_us, |ap, out, _| ap.send(ethernet, now_us, out));
     }
 
     fn pop_for_stack(&mut self, frame: &mut [u8]) -> Option<Received> {
@@ -181,14 +180,12 @@ impl<N: NetDevice, R: Radio> NetDevice for Bridge<'_, N, R> {
                     let destination = frame.get(..6).unwrap_or(&[]);
                     if self.is_station(destination) {
                         if self.crossing {
-                            let ethernet = frame[..len].to_vec();
-                            self.to_stations(&ethernet);
+                            self.to_stations(&frame[..len]);
                         }
                         continue;
                     }
                     if self.crossing && is_group(destination) && self.ap.try_borrow().is_ok_and(|ap| ap.stations() > 0) {
-                        let ethernet = frame[..len].to_vec();
-                        self.to_stations(&ethernet);
+                        self.to_stations(&frame[..len]);
                     }
                     return Received::Frame(len);
                 }
