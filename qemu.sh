@@ -17,11 +17,14 @@
 #   --monitor PATH     QEMU monitor on a unix socket (e.g. 'set_link nic0 off' to pull the cable)
 #   --wifi PORT        virt boards: add the virtual radio, its link on UDP 127.0.0.1:PORT (the phone
 #                      listens on PORT+1; tools/phone.sh --wifi PORT joins it; docs/wifi.md)
+#   --disk FILE|none   virt boards: the leaderboard's virtio-blk disk (default
+#                      BUILD_DIR/BOARD/leaderboard.img, 128 KiB, made if missing; if another run
+#                      holds it, this one keeps its leaderboard in RAM); none: no disk
 set -euo pipefail
 cd "$(dirname "$0")"
 . tools/boards.sh
 
-board=qemu-virt-armv7; port=8080; tls_port=8443; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=(); wifi=
+board=qemu-virt-armv7; port=8080; tls_port=8443; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=(); wifi=; disk=
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port=$2; shift ;;
@@ -36,7 +39,8 @@ while [ $# -gt 0 ]; do
         --sd) sd=1 ;;
         --monitor) monitor=(-monitor "unix:$2,server,nowait"); shift ;;
         --wifi) wifi=$2; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        --disk) disk=$2; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
     esac
@@ -86,7 +90,22 @@ if [ -n "$wifi" ]; then
            -device virtio-net-device,netdev=w0,mac=52:54:00:20:48:01)
     echo "virtual radio on UDP 127.0.0.1:$wifi (phone: tools/phone.sh --wifi $wifi)" >&2
 fi
+storage=()
+[ -z "$QEMU_NIC" ] || [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk needs a virt board: $board keeps its leaderboard on the SD card" >&2; exit 2; }
+if [ -z "$QEMU_NIC" ] && [ "$disk" != none ]; then
+    if [ -z "$disk" ]; then
+        disk=${BUILD_DIR:-build}/$board/leaderboard.img
+        # One run at a time per disk: QEMU refuses an image another run has open.
+        exec {disk_lock}>"$disk.lock"
+        flock -n "$disk_lock" || { echo "$disk is in use by another run: this one keeps its leaderboard in RAM" >&2; disk=none; }
+    fi
+    if [ "$disk" != none ]; then
+        [ -f "$disk" ] || { mkdir -p "$(dirname "$disk")"; truncate -s 128K "$disk"; }
+        storage=(-drive "file=$disk,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0)
+        echo "leaderboard disk: $disk" >&2
+    fi
+fi
 machine=${QEMU_MACHINE/-M virt/-M virt$virt}
 # shellcheck disable=SC2086
 exec "$QEMU" $machine -m "$QEMU_RAM" -nographic $reboot "${gdb[@]}" "${modern[@]}" "${monitor[@]}" \
-    "${boot[@]}" "${nic[@]}" "${radio[@]}"
+    "${boot[@]}" "${nic[@]}" "${radio[@]}" "${storage[@]}"

@@ -6,8 +6,9 @@
 # Prints a Markdown table.
 #
 # Usage: bench/wifi.sh --peer                  the Linux access point (bench/wifi-peer.sh)
-#        bench/wifi.sh --appliance BOARD       the appliance (`./qemu.sh BOARD --no-build --wifi PORT`)
-# Env: RUNS (5), SSID (2048), PASSPHRASE (WPA2 when set), FILE_URL (the 1 MB file,
+#        bench/wifi.sh --appliance BOARD       the appliance (built with a 1 MB file, `./qemu.sh BOARD --wifi PORT`)
+# Env: RUNS (5), SSID (2048), PASSPHRASE (WPA2 when set), DNSMASQ_PING=1 (the peer's dnsmasq probes
+#      each address before offering it, as stock dnsmasq and the 2015 booth did), FILE_URL (the 1 MB file,
 #      http://2048.home.arpa/bench-1mb.bin), LOGS (bench/.cache/logs).
 # The access point runs in its own session and is stopped by its process-group id, also on ^C.
 set -euo pipefail
@@ -39,15 +40,21 @@ wait_for() {
 
 # The Linux peer: hostapd + dnsmasq + busybox httpd in a VM on the link.
 start_peer() {
-    setsid bench/wifi-peer.sh --wifi "$port" ${PASSPHRASE:+--passphrase "$PASSPHRASE"} </dev/null >"$ap_log" 2>&1 &
+    setsid bench/wifi-peer.sh --wifi "$port" ${PASSPHRASE:+--passphrase "$PASSPHRASE"} ${DNSMASQ_PING:+--dnsmasq-ping} </dev/null >"$ap_log" 2>&1 &
     ap=$!
     wait_for "peer ready" 180
 }
 
-# The appliance as the access point: its Wi-Fi link on PORT (the image must be built, with a
-# 1 MB file at FILE_URL in its site for the download row, e.g. SITE_DIR=... tools/build.sh BOARD).
+# The appliance as the access point: its Wi-Fi link on PORT. Its image is built here, apart from
+# build/, with the game and a 1 MB file of random bytes (as the peer serves) in its site.
 start_appliance() {
-    setsid ./qemu.sh "$1" --no-build --wifi "$port" </dev/null >"$ap_log" 2>&1 &
+    local site=bench/.cache/wifi-site
+    export BUILD_DIR=bench/.cache/wifi-build
+    rm -rf "$site"; mkdir -p "$site"; cp -r static/. "$site"
+    head -c 1048576 /dev/urandom > "$site/bench-1mb.bin"
+    SITE_DIR=$site tools/build.sh "$1" >/dev/null
+    [[ ${PASSPHRASE:-} != *" "* ]] || { echo "bench/wifi.sh: the appliance's bootargs split on spaces; use a passphrase without them" >&2; exit 2; }
+    setsid ./qemu.sh "$1" --no-build --wifi "$port" ${PASSPHRASE:+--append "wifi_security=wpa2 wifi_passphrase=$PASSPHRASE"} </dev/null >"$ap_log" 2>&1 &
     ap=$!
     wait_for "listening" 60
 }

@@ -29,12 +29,12 @@ echo "== end to end in QEMU (pytest)"
 build/venv/bin/pytest -q tests/e2e
 
 echo "== game served by the appliance, in Chromium"
-log=$(mktemp)
+log=$(mktemp); disk=$(mktemp -u --suffix=.img)
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port); tls_port=$(free_port)
-setsid ./qemu.sh qemu-virt-armv7 --no-build --port "$port" --tls-port "$tls_port" </dev/null >"$log" 2>&1 &
+setsid ./qemu.sh qemu-virt-armv7 --no-build --port "$port" --tls-port "$tls_port" --disk "$disk" </dev/null >"$log" 2>&1 &
 guest=$!
-trap 'kill -- -$guest 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill -- -$guest 2>/dev/null || true; rm -f "$log" "$disk"' EXIT
 for _ in $(seq 300); do grep -q "listening on" "$log" && break; sleep 0.1; done
 grep -q "listening on" "$log" || { cat "$log"; exit 1; }
 (cd tests/web && GAME_URL="http://127.0.0.1:$port/" node --test browser.test.mjs)

@@ -12,6 +12,7 @@
 use alloc::boxed::Box;
 
 use crate::chip::Chip;
+use crate::devices::BlockStore;
 use crate::drivers::watchdog;
 use crate::idle::IdleSleeper;
 use crate::net::device::NetDevice;
@@ -48,6 +49,8 @@ pub struct Devices {
     pub sleeper: IdleSleeper,
     /// The chip's hardware entropy source, if it has one.
     pub entropy: Option<fn(&mut [u8]) -> bool>,
+    /// The leaderboard's storage, if the board has some.
+    pub storage: Option<Box<dyn BlockStore>>,
 }
 
 /// Starts the watchdog, the NIC and the wake-up sources of `board`.
@@ -71,7 +74,7 @@ pub fn bring_up(board: &Board) -> Devices {
     let mut interrupts = nic.interrupt_ids();
     interrupts.extend(devices.radio.as_ref().and_then(|radio| radio.interrupt_id()));
     let sleeper = IdleSleeper::new(devices.wake, interrupts);
-    Devices { nic, radio: devices.radio, seed, sleeper, entropy: devices.entropy.filter(|_| seeded) }
+    Devices { nic, radio: devices.radio, seed, sleeper, entropy: devices.entropy.filter(|_| seeded), storage: devices.storage }
 }
 
 /// A stable, locally administered MAC for NICs that come up without one

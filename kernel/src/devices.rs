@@ -1,6 +1,6 @@
 //! The device classes the kernel core uses, as small traits: what wakes the
-//! CPU (`InterruptController`, `WakeTimer`) and where the console goes
-//! (`Uart`). The NIC's trait, `net::device::NetDevice`, sits beside smoltcp.
+//! CPU (`InterruptController`, `WakeTimer`), where the console goes
+//! (`Uart`) and where the leaderboard is kept (`BlockStore`). The NIC's trait, `net::device::NetDevice`, sits beside smoltcp.
 //!
 //! Drivers implement these; the chip layer picks which; the idle loop and the
 //! console are written once against them. A new class of device (a radio, a
@@ -48,3 +48,25 @@ pub trait Uart: Sync {
     /// must not hang a crash report).
     fn write_bytes(&self, bytes: &[u8]);
 }
+
+/// Bytes in a block of a `BlockStore`: the sector of SD cards and virtio-blk.
+pub const BLOCK: usize = 512;
+
+/// A block device, or RAM standing in for one: what the leaderboard's
+/// journal writes to, so it survives a power cut where the board has storage.
+pub trait BlockStore {
+    /// Reads block `block` into `buf`.
+    fn read(&mut self, block: u32, buf: &mut [u8; BLOCK]) -> Result<(), StoreError>;
+    /// Writes `data` to block `block`; when it returns Ok the block is on the
+    /// medium (written through any device cache), so an acknowledged score stays.
+    fn write(&mut self, block: u32, data: &[u8; BLOCK]) -> Result<(), StoreError>;
+    /// Blocks in the area.
+    fn blocks(&self) -> u32;
+    /// True when what is written survives a reboot (`/stats.json` says
+    /// "disk"), false for RAM ("ram").
+    fn persistent(&self) -> bool;
+}
+
+/// The device failed an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreError;

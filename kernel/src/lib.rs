@@ -37,7 +37,6 @@ pub mod console;
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]
 mod crash;
-#[cfg(target_os = "none")]
 pub mod devices;
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]

@@ -169,7 +169,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         log::warn!("bootargs: ignored '{}': {}", word.word, word.reason);
     }
 
-    let board::Devices { nic, radio, seed, mut sleeper, entropy } = board::bring_up(board);
+    let board::Devices { nic, radio, seed, mut sleeper, entropy, storage } = board::bring_up(board);
     let entropy = entropy.unwrap_or(jitter_entropy);
     let nic_counters = NicCounters::default();
     let bridge_counters = BridgeCounters::default();
@@ -203,8 +203,9 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let dhcp = DhcpService::new(DhcpServer::new(&config));
     let dns = DnsService::new(DnsServer::new(), config.address);
     let wifi = access_point.as_ref().map(|ap| WifiSource { ap, bridge: &bridge_counters });
-    // The leaderboard lives in RAM until a board brings a block device.
-    let (booth, journal) = Booth::new(seed ^ entry_us, Box::new(RamStore::new(MIN_BLOCKS)));
+    // The leaderboard lives on the board's storage, or in RAM without one.
+    let store = storage.unwrap_or_else(|| Box::new(RamStore::new(MIN_BLOCKS)));
+    let (booth, journal) = Booth::new(seed ^ entry_us, store);
     log_journal(journal, booth.storage());
     leaderboard::CRASHES_SURVIVED.store(crashes, Ordering::Relaxed);
     let stats = Sources { platform: &KernelPlatform, http: &http, slots: &slots, nic: &nic_counters, dhcp: &dhcp, dns: &dns, tls: &tls_status, wifi, booth: &booth };

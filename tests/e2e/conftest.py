@@ -38,7 +38,7 @@ class Guest:
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [str(ROOT / "qemu.sh"), board, "--no-build", "--port", str(self.port), "--tls-port", str(self.tls_port),
-             *qemu_args],
+             *qemu_args, *(() if "--disk" in qemu_args else ("--disk", "none"))],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

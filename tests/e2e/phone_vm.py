@@ -407,22 +407,25 @@ def parse_scan(text):
 class PeerVM(RigVM):
     """The peer access point: hostapd (channel 6), dnsmasq (10.42.0.1 for every name), httpd."""
 
-    def __init__(self, port, ssid="2048", passphrase=None, **kw):
+    def __init__(self, port, ssid="2048", passphrase=None, dnsmasq_ping=False, **kw):
         super().__init__("peer", port, **kw)
         self.network = (ssid, passphrase)
+        self.dnsmasq_ping = dnsmasq_ping
 
     def wait_ready(self, timeout=120):
         """As RigVM's, then switches the access point to the `ssid`/`passphrase` it was made with."""
         super().wait_ready(timeout)
-        if self.network != ("2048", None):
+        if self.network != ("2048", None) or self.dnsmasq_ping:
             self.start_ap(*self.network)
             self.ready_s = self.since_launch()
         return self.ready_s
 
     def start_ap(self, ssid="2048", passphrase=None, timeout=20):
-        """Restarts hostapd and dnsmasq for `ssid`, open or WPA2-PSK (8-63 characters)."""
+        """Restarts hostapd and dnsmasq for `ssid`, open or WPA2-PSK (8-63 characters); dnsmasq
+        probes each address before offering it when the peer was made with `dnsmasq_ping`."""
         pw = " " + shlex.quote(passphrase) if passphrase else ""
-        self.run(f"rig-ap {shlex.quote(ssid)}{pw}", timeout=timeout)
+        ping = "DNSMASQ_PING=1 " if self.dnsmasq_ping else ""
+        self.run(f"{ping}rig-ap {shlex.quote(ssid)}{pw}", timeout=timeout)
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -466,7 +469,8 @@ def phone_main(a):
 
 def peer_main(a):
     build()
-    peer = PeerVM(a.wifi, ssid=a.ssid, passphrase=a.passphrase, verbose=a.verbose, log_path=a.log, echo=True)
+    peer = PeerVM(a.wifi, ssid=a.ssid, passphrase=a.passphrase, dnsmasq_ping=a.dnsmasq_ping, verbose=a.verbose,
+                  log_path=a.log, echo=True)
     peer.start()
     print(f"peer VM launched: listens on 127.0.0.1:{a.wifi}, sends to :{a.wifi + 1}; Ctrl-C stops it", flush=True)
     try:
@@ -526,7 +530,10 @@ def main(argv=None):
                        help="deadline in seconds of the boot and of each step")
         s.add_argument("--log", default=None, help="write the VM's console, with times, to this file")
         s.add_argument("--verbose", action="store_true", help="the forwarder logs every frame (/tmp/hwsim-link.log)")
-        if name != "peer":
+        if name == "peer":
+            s.add_argument("--dnsmasq-ping", action="store_true",
+                           help="dnsmasq's stock address probe before each first offer (the 2015 booth's)")
+        else:
             s.add_argument("--url", default="http://2048.home.arpa/")
         if name == "phone":
             s.add_argument("--power-save", action="store_true", help="legacy power save on before joining")

@@ -41,6 +41,6 @@ impl Chip for A10 {
         let config = Sun4iEmacConfig { regs: SUN4I_EMAC, irq: 55, phy: self.emac_phy };
         let nic = Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
         let intc = Sun4iIntc::new(window(0x01c2_0400, 0x400));
-        Devices { nic, radio: None, wake: Some((Box::new(intc), Box::new(Sun4iAlarm { block: TIMER }))), entropy: None }
+        Devices { nic, radio: None, wake: Some((Box::new(intc), Box::new(Sun4iAlarm { block: TIMER }))), entropy: None, storage: None }
     }
 }

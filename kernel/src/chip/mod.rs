@@ -9,7 +9,7 @@
 
 use alloc::boxed::Box;
 
-use crate::devices::{InterruptController, Uart, WakeTimer};
+use crate::devices::{BlockStore, InterruptController, Uart, WakeTimer};
 use crate::drivers::mmio::Mmio;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
@@ -48,6 +48,8 @@ pub struct Devices {
     /// A hardware entropy source, where the chip has one (else the kernel
     /// measures timer jitter).
     pub entropy: Option<fn(&mut [u8]) -> bool>,
+    /// Where the leaderboard is kept across power cuts (`None`: in RAM).
+    pub storage: Option<Box<dyn BlockStore>>,
 }
 
 /// A register window of the chip's memory map.

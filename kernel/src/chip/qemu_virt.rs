@@ -6,7 +6,7 @@
 use alloc::boxed::Box;
 
 use super::{window, Chip, Devices};
-use crate::devices::Uart;
+use crate::devices::{BlockStore, Uart};
 use crate::drivers::generic_timer::GenericTimerAlarm;
 use crate::drivers::gic::Gic;
 use crate::drivers::pl011::Pl011;
@@ -49,6 +49,7 @@ impl Chip for QemuVirt {
             radio: found.radio_link.map(|link| Box::new(VirtualRadio::new(link)) as Box<dyn Radio>),
             wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))),
             entropy,
+            storage: found.block.map(|disk| Box::new(disk) as Box<dyn BlockStore>),
         }
     }
 }

@@ -19,7 +19,7 @@ pub static UART0: Ns16550 = Ns16550::new(window(0x01c2_8000, 0x400), 2);
 /// A64): its NIC, woken by the GIC, no entropy device.
 pub fn with_gic(nic: Option<Box<dyn NetDevice>>) -> Devices {
     let gic = Gic::new(window(0x01c8_1000, 0x1000), window(0x01c8_2000, 0x2000));
-    Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None }
+    Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None, storage: None }
 }
 
 /// The A10/A20 watchdog, in the timer block.

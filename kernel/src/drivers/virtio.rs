@@ -1,5 +1,6 @@
 //! virtio over MMIO (QEMU `virt`): finds devices and adapts virtio-net to the
-//! kernel's `NetDevice` boundary and virtio-rng to its entropy source.
+//! kernel's `NetDevice` boundary, virtio-rng to its entropy source and
+//! virtio-blk to the leaderboard's `BlockStore`.
 //!
 //! The device logic comes from `virtio-drivers` (legacy and modern MMIO
 //! transports); this file holds the slot scan and the DMA glue. Memory is
@@ -11,6 +12,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 
+use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::device::net::VirtIONetRaw;
 use virtio_drivers::device::rng::VirtIORng;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
@@ -18,6 +20,7 @@ use virtio_drivers::transport::{DeviceType, Transport};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr, PAGE_SIZE};
 
 use super::mmio::Mmio;
+use crate::devices::{BlockStore, StoreError, BLOCK};
 use crate::net::device::{NetDevice, Received};
 
 /// Where a machine's virtio-mmio slots are.
@@ -85,10 +88,13 @@ pub struct VirtioDevices {
     pub radio_link: Option<VirtioNet>,
     /// The first entropy device.
     pub rng: Option<VirtioRng>,
+    /// The first writable block device: the leaderboard's disk.
+    pub block: Option<VirtioBlock>,
 }
 
 /// Scans every slot, from the top down as QEMU fills them in command-line
-/// order, and claims the first two network devices and the first entropy one.
+/// order, and claims the first two network devices, the first entropy one and
+/// the first writable block device.
 pub fn probe(slots: &VirtioMmioSlots) -> VirtioDevices {
     let mut found = VirtioDevices::default();
     for slot in (0..slots.count).rev() {
@@ -119,6 +125,13 @@ pub fn probe(slots: &VirtioMmioSlots) -> VirtioDevices {
                     found.rng = Some(VirtioRng { device });
                 }
                 Err(error) => log::error!("virtio-rng in slot {slot} failed: {error:?}"),
+            },
+            DeviceType::Block if found.block.is_none() => match VirtioBlock::new(transport) {
+                Ok(disk) => {
+                    log::info!("virtio-blk in slot {slot}: {} blocks for the leaderboard", disk.blocks);
+                    found.block = Some(disk);
+                }
+                Err(error) => log::error!("virtio-blk in slot {slot} not used: {error:?}"),
             },
             _ => {}
         }
@@ -290,6 +303,68 @@ impl VirtioRng {
                 Ok(n) => filled += n,
             }
         }
+        true
+    }
+}
+
+/// Blocks of a disk the leaderboard uses at most (128 KiB): its journal
+/// keeps 30 games, and a bigger area only lengthens the scan at boot.
+const MAX_AREA_BLOCKS: u64 = 256;
+
+/// A virtio-blk disk: the first `MAX_AREA_BLOCKS` of it hold the journal.
+/// Requests wait for the device (QEMU answers within microseconds), and
+/// each write is followed by a flush, so a write that returned is on disk.
+pub struct VirtioBlock {
+    device: VirtIOBlk<IdentityHal, MmioTransport<'static>>,
+    blocks: u32,
+}
+
+/// Why a block device is not used.
+#[derive(Debug)]
+pub enum BlockSetupError {
+    /// virtio-drivers could not set it up.
+    Device(virtio_drivers::Error),
+    /// It is read-only: the journal could not keep a score.
+    ReadOnly,
+    /// Empty: no block to keep anything in.
+    Empty,
+}
+
+impl VirtioBlock {
+    fn new(transport: MmioTransport<'static>) -> Result<Self, BlockSetupError> {
+        let device = VirtIOBlk::new(transport).map_err(BlockSetupError::Device)?;
+        if device.readonly() {
+            return Err(BlockSetupError::ReadOnly);
+        }
+        let blocks = device.capacity().min(MAX_AREA_BLOCKS) as u32;
+        if blocks == 0 {
+            return Err(BlockSetupError::Empty);
+        }
+        Ok(Self { device, blocks })
+    }
+
+    fn check(&self, block: u32) -> Result<usize, StoreError> {
+        if block < self.blocks { Ok(block as usize) } else { Err(StoreError) }
+    }
+}
+
+impl BlockStore for VirtioBlock {
+    fn read(&mut self, block: u32, buf: &mut [u8; BLOCK]) -> Result<(), StoreError> {
+        let block = self.check(block)?;
+        self.device.read_blocks(block, buf).map_err(|_| StoreError)
+    }
+
+    fn write(&mut self, block: u32, data: &[u8; BLOCK]) -> Result<(), StoreError> {
+        let block = self.check(block)?;
+        self.device.write_blocks(block, data).map_err(|_| StoreError)?;
+        self.device.flush().map_err(|_| StoreError)
+    }
+
+    fn blocks(&self) -> u32 {
+        self.blocks
+    }
+
+    fn persistent(&self) -> bool {
         true
     }
 }

@@ -17,9 +17,8 @@
 use alloc::vec::Vec;
 
 use super::Entry;
-
-/// Bytes in a block.
-pub const BLOCK: usize = 512;
+/// The journal's device class, from the device layer (`RamStore` is its RAM stand-in).
+pub use crate::devices::{BlockStore, StoreError, BLOCK};
 
 /// Most games the leaderboard keeps at once (top 20 and last 10): a
 /// compaction writes at most this many records and a commit.
@@ -36,23 +35,6 @@ const NAME_AT: usize = 32;
 const NAME_MAX: usize = 48;
 const CRC_AT: usize = BLOCK - 4;
 const CRC32: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
-
-/// A block device, or RAM standing in for one.
-pub trait BlockStore {
-    /// Reads block `block` into `buf`.
-    fn read(&mut self, block: u32, buf: &mut [u8; BLOCK]) -> Result<(), StoreError>;
-    /// Writes `data` to block `block`.
-    fn write(&mut self, block: u32, data: &[u8; BLOCK]) -> Result<(), StoreError>;
-    /// Blocks in the area.
-    fn blocks(&self) -> u32;
-    /// True when what is written survives a reboot (`/stats.json` says
-    /// "disk"), false for RAM ("ram").
-    fn persistent(&self) -> bool;
-}
-
-/// The device failed an operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StoreError;
 
 /// What a journal found when it was opened, for the boot log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
