@@ -18,6 +18,7 @@ use alloc::vec::Vec;
 use super::virtio::VirtioNet;
 use crate::net::device::{NetDevice, Received};
 use crate::net::radio::{link_frame, Radio, RadioCapabilities};
+use crate::time;
 
 /// How long an ACK may take over the link: a TCG-emulated phone VM's
 /// forwarder answers within a few milliseconds, but a busy host stretches it.
@@ -126,6 +127,10 @@ impl Radio for VirtualRadio {
                 if for_us {
                     if let Some(awaiting) = self.awaiting.take() {
                         self.statuses.push_back((awaiting.token, true));
+                        // The next frame goes on the air now, as a radio's own
+                        // queue would send it; left to the network loop's next
+                        // pass it could wait out a stale ACK deadline.
+                        self.send_queued(time::micros_since_power_on());
                     }
                 }
                 continue;
