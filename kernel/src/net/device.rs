@@ -11,6 +11,7 @@ use alloc::boxed::Box;
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
+use super::syn_gate::SynGate;
 use crate::counters::Counter;
 
 /// Largest Ethernet frame handled: 1500 bytes of payload, header and VLAN tag.
@@ -105,6 +106,9 @@ pub struct NicCounters {
     pub rx_dropped: Counter,
     /// Frames the NIC refused to send, and UDP replies the stack could not queue.
     pub tx_dropped: Counter,
+    /// Connection requests left unanswered while every slot of their port
+    /// was busy (`SynGate`): the client retries instead of being reset.
+    pub syn_held: Counter,
 }
 
 /// A `NetDevice` as smoltcp sees it.
@@ -113,6 +117,8 @@ pub struct SmoltcpDevice<'c, D: NetDevice> {
     pub driver: D,
     /// Where frames and drops are counted.
     pub counters: &'c NicCounters,
+    /// Which connection requests the slots can take in this pass.
+    pub syn_gate: SynGate,
     rx_frame: [u8; MAX_FRAME],
     tx_frame: [u8; MAX_FRAME],
 }
@@ -120,7 +126,7 @@ pub struct SmoltcpDevice<'c, D: NetDevice> {
 impl<'c, D: NetDevice> SmoltcpDevice<'c, D> {
     /// Wraps a driver, counting into `counters`.
     pub fn new(driver: D, counters: &'c NicCounters) -> Self {
-        Self { driver, counters, rx_frame: [0; MAX_FRAME], tx_frame: [0; MAX_FRAME] }
+        Self { driver, counters, syn_gate: SynGate::default(), rx_frame: [0; MAX_FRAME], tx_frame: [0; MAX_FRAME] }
     }
 }
 
@@ -149,6 +155,10 @@ impl<D: NetDevice> phy::Device for SmoltcpDevice<'_, D> {
             match self.driver.receive(&mut self.rx_frame) {
                 Received::Frame(len) => {
                     self.counters.rx_frames.increment();
+                    if !self.syn_gate.admits(&self.rx_frame[..len]) {
+                        self.counters.syn_held.increment();
+                        continue;
+                    }
                     let tx = TxToken { driver: &mut self.driver, frame: &mut self.tx_frame, counters: self.counters };
                     return Some((RxToken(&self.rx_frame[..len]), tx));
                 }

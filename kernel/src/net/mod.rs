@@ -13,6 +13,7 @@ pub mod datagram;
 pub mod device;
 pub mod executor;
 pub mod radio;
+pub mod syn_gate;
 pub mod tcp;
 
 use core::net::Ipv4Addr;
@@ -83,6 +84,7 @@ impl<'c, D: NetDevice> Network<'c, D> {
         on_listening();
         loop {
             let device_deadline = self.device.driver.service(now_us());
+            shared.count_listeners(&mut self.device.syn_gate);
             let now = instant(now_us());
             let changed = {
                 let mut sockets = shared.sockets.borrow_mut();

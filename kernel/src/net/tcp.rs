@@ -20,6 +20,7 @@ use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 
 use super::executor::{yield_now, Deadlines};
+use super::syn_gate::SynGate;
 use crate::counters::{Counter, Gauge};
 
 /// How long a connection must have waited for its client before it may be
@@ -107,6 +108,9 @@ pub struct Shared<'s, 'c> {
     pub deadlines: Deadlines,
     /// One entry per slot, in the order `add_slots` made them.
     slots: RefCell<alloc::vec::Vec<Slot>>,
+    /// What `keep_one_listening` saw of each slot on its last pass, kept so
+    /// that the network loop's every pass does not allocate.
+    states: RefCell<alloc::vec::Vec<SlotState>>,
     /// TCP receive and send buffer bytes of each new slot's socket.
     buffer_bytes: (usize, usize),
     /// Microseconds since power-on.
@@ -131,6 +135,7 @@ impl<'s, 'c> Shared<'s, 'c> {
             sockets: RefCell::new(sockets),
             deadlines: Deadlines::new(),
             slots: RefCell::new(alloc::vec::Vec::new()),
+            states: RefCell::new(alloc::vec::Vec::new()),
             buffer_bytes: (rx_bytes, tx_bytes),
             now_us,
             counters,
@@ -225,22 +230,21 @@ impl<'s, 'c> Shared<'s, 'c> {
     /// each accept and on every pass of the network loop.
     pub fn keep_one_listening(&self) {
         let slots = self.slots.borrow();
-        let states: alloc::vec::Vec<SlotState> = {
+        let mut states = self.states.borrow_mut();
+        states.clear();
+        {
             let sockets = self.sockets.borrow();
-            slots
-                .iter()
-                .map(|slot| {
-                    let socket = sockets.get::<tcp::Socket>(slot.handle);
-                    SlotState {
-                        port: slot.port,
-                        listening: socket.is_listening(),
-                        active: socket.is_active(),
-                        waiting_since_us: slot.waiting_since_us.get(),
-                        evicting: slot.evict.get(),
-                    }
-                })
-                .collect()
-        };
+            states.extend(slots.iter().map(|slot| {
+                let socket = sockets.get::<tcp::Socket>(slot.handle);
+                SlotState {
+                    port: slot.port,
+                    listening: socket.is_listening(),
+                    active: socket.is_active(),
+                    waiting_since_us: slot.waiting_since_us.get(),
+                    evicting: slot.evict.get(),
+                }
+            }));
+        }
         let now_us = (self.now_us)();
         for (n, state) in states.iter().enumerate() {
             if states[..n].iter().any(|earlier| earlier.port == state.port) {
@@ -254,6 +258,17 @@ impl<'s, 'c> Shared<'s, 'c> {
                 Eviction::WaitUntil(at) => self.deadlines.register(at),
                 Eviction::None => {}
             }
+        }
+    }
+
+    /// Counts each port's listening slots into `gate`, for the pass of the
+    /// network loop about to poll the stack.
+    pub fn count_listeners(&self, gate: &mut SynGate) {
+        let slots = self.slots.borrow();
+        let sockets = self.sockets.borrow();
+        gate.clear();
+        for slot in slots.iter() {
+            gate.count_slot(slot.port, sockets.get::<tcp::Socket>(slot.handle).is_listening());
         }
     }
 
