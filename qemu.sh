@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
         --monitor) monitor=(-monitor "unix:$2,server,nowait"); shift ;;
         --wifi) wifi=$2; shift ;;
         --disk) disk=$2; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
     esac
@@ -91,7 +91,7 @@ if [ -n "$wifi" ]; then
     echo "virtual radio on UDP 127.0.0.1:$wifi (phone: tools/phone.sh --wifi $wifi)" >&2
 fi
 storage=()
-[ -z "$QEMU_NIC" ] || [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk needs a virt board: $board keeps its leaderboard on the SD card" >&2; exit 2; }
+[ -z "$QEMU_NIC" ] || [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk needs a virt board: $board has no virtio-blk (its leaderboard stays in RAM until its SD card driver lands)" >&2; exit 2; }
 if [ -z "$QEMU_NIC" ] && [ "$disk" != none ]; then
     if [ -z "$disk" ]; then
         disk=${BUILD_DIR:-build}/$board/leaderboard.img
