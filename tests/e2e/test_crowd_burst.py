@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import BOARDS, Guest, in_phone, wire_up
+from conftest import BOARDS, Guest, in_phone, phone_stats, sh, wire_up
 
 NS = "phone2050"
 # 16 browsers' keep-alive connections sit idle in the default 16 HTTP slots, then 24 more clients
@@ -64,21 +64,16 @@ def crowd(request, tmp_path):
     finally:
         guest.stop()
         for cmd in teardown:
-            os.system(" ".join(cmd) + " 2>/dev/null")
-
-
-def stats(guest):
-    out = in_phone("curl", "-s", "-m", "10", "http://10.42.0.1/stats.json", ns=NS).stdout
-    return json.loads(out)
+            sh(*cmd, check=False)
 
 
 def test_a_burst_beyond_the_slots_is_held_not_reset(crowd):
-    before = stats(crowd)
+    before = phone_stats(NS)
     results = json.loads(in_phone("python3", "-c", BURST, timeout=60, ns=NS).stdout)
     outcomes = [outcome for outcome, _ in results]
     assert len(results) == CLIENTS
     assert outcomes.count("ok") == CLIENTS, sorted(results)
-    after = stats(crowd)
+    after = phone_stats(NS)
     assert after["net"]["syn_held"] > before["net"]["syn_held"], (before["net"], after["net"])
     # the idle keep-alive connections made the room, not the newcomers' patience alone
     assert after["evicted"] > before["evicted"], (before["evicted"], after["evicted"])

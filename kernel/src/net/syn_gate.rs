@@ -87,7 +87,6 @@ mod tests {
 
     fn gate(slots: &[(u16, bool)]) -> SynGate {
         let mut gate = SynGate::default();
-        gate.clear();
         for &(port, listening) in slots {
             gate.count_slot(port, listening);
         }
