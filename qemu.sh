@@ -17,9 +17,11 @@
 #   --monitor PATH     QEMU monitor on a unix socket (e.g. 'set_link nic0 off' to pull the cable)
 #   --wifi PORT        virt boards: add the virtual radio, its link on UDP 127.0.0.1:PORT (the phone
 #                      listens on PORT+1; tools/phone.sh --wifi PORT joins it; docs/wifi.md)
-#   --disk FILE|none   virt boards: the leaderboard's virtio-blk disk (default
-#                      BUILD_DIR/BOARD/leaderboard.img, 128 KiB, made if missing; if another run
-#                      holds it, this one keeps its leaderboard in RAM); none: no disk
+#   --disk FILE|none   the leaderboard's storage: virt boards a virtio-blk disk (default
+#                      BUILD_DIR/BOARD/leaderboard.img, 128 KiB), orangepi-pc an SD card (default
+#                      BUILD_DIR/BOARD/leaderboard-card.img, 1 MiB, by imgtool leaderboard-card;
+#                      with --sd the boot card's own area); made if missing; if another run holds
+#                      it, this one keeps its leaderboard in RAM; none: no disk
 set -euo pipefail
 cd "$(dirname "$0")"
 . tools/boards.sh
@@ -40,7 +42,7 @@ while [ $# -gt 0 ]; do
         --monitor) monitor=(-monitor "unix:$2,server,nowait"); shift ;;
         --wifi) wifi=$2; shift ;;
         --disk) disk=$2; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
     esac
@@ -91,19 +93,40 @@ if [ -n "$wifi" ]; then
     echo "virtual radio on UDP 127.0.0.1:$wifi (phone: tools/phone.sh --wifi $wifi)" >&2
 fi
 storage=()
-[ -z "$QEMU_NIC" ] || [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk needs a virt board: $board has no virtio-blk (its leaderboard stays in RAM until its SD card driver lands)" >&2; exit 2; }
-if [ -z "$QEMU_NIC" ] && [ "$disk" != none ]; then
+case "$QEMU_STORAGE" in
+    virtio) default_disk=leaderboard.img ;;
+    sd) default_disk=leaderboard-card.img ;;
+    *) [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk: $board keeps its leaderboard in RAM in QEMU (its machine has no storage this kernel drives)" >&2; exit 2; }
+       disk=none ;;
+esac
+if [ -n "$sd" ]; then
+    [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk with --sd: the boot card $image holds the leaderboard's area" >&2; exit 2; }
+    disk=none
+fi
+if [ "$disk" != none ]; then
     if [ -z "$disk" ]; then
-        disk=${BUILD_DIR:-build}/$board/leaderboard.img
+        disk=${BUILD_DIR:-build}/$board/$default_disk
         # One run at a time per disk: QEMU refuses an image another run has open.
         exec {disk_lock}>"$disk.lock"
         flock -n "$disk_lock" || { echo "$disk is in use by another run: this one keeps its leaderboard in RAM" >&2; disk=none; }
     fi
-    if [ "$disk" != none ]; then
-        [ -f "$disk" ] || { mkdir -p "$(dirname "$disk")"; truncate -s 128K "$disk"; }
-        storage=(-drive "file=$disk,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0)
-        echo "leaderboard disk: $disk" >&2
+fi
+if [ "$disk" != none ]; then
+    if [ ! -f "$disk" ]; then
+        mkdir -p "$(dirname "$disk")"
+        if [ "$QEMU_STORAGE" = sd ]; then
+            [ -x target/release/imgtool ] || { . tools/toolchain.sh; cargo build -q --release -p imgtool; }
+            target/release/imgtool leaderboard-card "$disk" >/dev/null
+        else
+            truncate -s 128K "$disk"
+        fi
     fi
+    if [ "$QEMU_STORAGE" = sd ]; then
+        storage=(-drive "file=$disk,if=sd,format=raw")
+    else
+        storage=(-drive "file=$disk,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0)
+    fi
+    echo "leaderboard disk: $disk" >&2
 fi
 machine=${QEMU_MACHINE/-M virt/-M virt$virt}
 # shellcheck disable=SC2086

@@ -52,6 +52,10 @@ pub trait Uart: Sync {
 /// Bytes in a block of a `BlockStore`: the sector of SD cards and virtio-blk.
 pub const BLOCK: usize = 512;
 
+/// Blocks of a disk or card the leaderboard uses at most (128 KiB): its
+/// journal keeps 30 games, and a bigger area only lengthens the scan at boot.
+pub const MAX_AREA_BLOCKS: u32 = 256;
+
 /// A block device, or RAM standing in for one: what the leaderboard's
 /// journal writes to, so it survives a power cut where the board has storage.
 pub trait BlockStore {

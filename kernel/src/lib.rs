@@ -22,6 +22,8 @@ extern crate alloc;
 pub mod counters;
 pub mod dtb;
 pub mod net;
+pub mod partition;
+pub mod sd;
 pub mod services;
 
 #[cfg(target_os = "none")]

@@ -112,6 +112,9 @@ def test_orangepi_pc_sd_card_boots_through_uboot_and_serves(start):
     assert "Found U-Boot script /boot.scr" in log
     assert "Kernel image @ 0x40010000" in log
     assert "2048 appliance" in log.split("Starting kernel", 1)[1]
+    # The card U-Boot booted from also holds the leaderboard, in the partition imgtool reserved.
+    assert re.search(r"SD card \S+ \(SDSC, \d+ MiB\): leaderboard area at block \d+, 256 blocks", log), log
+    assert re.search(r"leaderboard: (blank area, started fresh|\d+ games restored) \(disk", log), log
     guest.wait_for_http()
     assert_site_served_byte_for_byte(guest)
 

@@ -8,6 +8,7 @@ use super::sunxi::{self, SUN4I_EMAC};
 use super::{Chip, Devices};
 use crate::devices::Uart;
 use crate::drivers::sun4i_emac::{Sun4iEmac, Sun4iEmacConfig};
+use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
 use crate::time::Clock;
@@ -43,6 +44,8 @@ impl Chip for A20 {
         setup.iter().for_each(|step| step.apply());
         let config = Sun4iEmacConfig { regs: SUN4I_EMAC, irq: 32 + 55, phy: self.emac_phy };
         let nic = Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
-        sunxi::with_gic(nic)
+        // MMC0's AHB clock gate.
+        let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8)], FifoAt::Sun4i);
+        sunxi::with_gic(nic, storage)
     }
 }

@@ -8,6 +8,7 @@ use super::sunxi::{self, SUN8I_EMAC};
 use super::{Chip, Devices};
 use crate::devices::Uart;
 use crate::drivers::sun8i_emac::{Sun8iEmac, Sun8iEmacConfig};
+use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
 use crate::time::Clock;
@@ -45,6 +46,8 @@ impl Chip for H3 {
         setup.iter().for_each(|step| step.apply());
         let config = Sun8iEmacConfig { regs: SUN8I_EMAC, intid: 32 + 82, phy: Some(INTERNAL_PHY) };
         let nic = Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
-        sunxi::with_gic(nic)
+        // MMC0's AHB clock gate and bus reset.
+        let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8), sunxi::ccu(0x2c0, 0, 1 << 8)], FifoAt::Sun6i);
+        sunxi::with_gic(nic, storage)
     }
 }

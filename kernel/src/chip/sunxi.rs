@@ -3,23 +3,29 @@
 //! so that no address is written twice.
 
 use alloc::boxed::Box;
+use alloc::string::String;
 
 use super::{window, Devices};
 use crate::drivers::generic_timer::GenericTimerAlarm;
 use crate::drivers::gic::Gic;
 use crate::drivers::mmio::{Mmio, RegisterSetup};
 use crate::drivers::ns16550::Ns16550;
+use crate::devices::BlockStore;
+use crate::drivers::sunxi_mmc::{FifoAt, SunxiMmc};
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
+use crate::partition::{AreaError, Partition};
+use crate::sd::{CardError, HostError, SdCard};
+use crate::time;
 
 /// UART0, the debug port every board wires to its serial header.
 pub static UART0: Ns16550 = Ns16550::new(window(0x01c2_8000, 0x400), 2);
 
 /// The devices of a SoC with a GIC-400 and the generic timer (A20, H3,
-/// A64): its NIC, woken by the GIC, no entropy device.
-pub fn with_gic(nic: Option<Box<dyn NetDevice>>) -> Devices {
+/// A64): its NIC and SD card, woken by the GIC, no entropy device.
+pub fn with_gic(nic: Option<Box<dyn NetDevice>>, storage: Option<Box<dyn BlockStore>>) -> Devices {
     let gic = Gic::new(window(0x01c8_1000, 0x1000), window(0x01c8_2000, 0x2000));
-    Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None, storage: None }
+    Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None, storage }
 }
 
 /// The A10/A20 watchdog, in the timer block.
@@ -45,6 +51,54 @@ const SYSCON: Mmio = window(0x01c0_0000, 0x1000);
 const CCU: Mmio = window(0x01c2_0000, 0x400);
 /// Pin controller, port A at +0x00, port D at +0x6c.
 const PIO: Mmio = window(0x01c2_0800, 0x400);
+
+/// The SD card in slot MMC0 (PF0-PF5 on every board of this family), confined
+/// to the leaderboard's partition; `None` (the leaderboard stays in RAM)
+/// without a card or without the partition, said on the log. `gates` opens
+/// the controller's clock gate and, on the H3 and A64, lifts its reset.
+pub fn sd_storage(gates: &[RegisterSetup], fifo: FifoAt) -> Option<Box<dyn BlockStore>> {
+    gates.iter().for_each(RegisterSetup::apply);
+    // The module clock from OSC24M undivided; PF0-PF5 to function 2 (SDC0), pulled up.
+    ccu(0x88, u32::MAX, 1 << 31).apply();
+    pio(0xb4, 0x00ff_ffff, 0x0022_2222).apply();
+    pio(0xd0, 0xfff, 0x555).apply();
+    let host = match SunxiMmc::new(MMC0, fifo) {
+        Ok(host) => host,
+        Err(error) => {
+            log::error!("SD controller did not reset ({error:?}): leaderboard in RAM");
+            return None;
+        }
+    };
+    let card = match SdCard::identify(host, time::micros_since_power_on) {
+        Ok(card) => card,
+        Err(CardError::Host(_, HostError::NoResponse)) => {
+            log::info!("SD: no card in slot 0: leaderboard in RAM");
+            return None;
+        }
+        Err(error) => {
+            log::error!("SD card not usable ({error:?}): leaderboard in RAM");
+            return None;
+        }
+    };
+    let (name, kind, mib) = (String::from(card.name()), if card.high_capacity() { "SDHC" } else { "SDSC" }, card.blocks() / 2048);
+    match Partition::leaderboard(card) {
+        Ok(area) => {
+            log::info!("SD card {name} ({kind}, {mib} MiB): leaderboard area at block {}, {} blocks", area.first_block(), area.blocks());
+            Some(Box::new(area))
+        }
+        Err(AreaError::NoArea | AreaError::NoTable) => {
+            log::warn!("SD card {name} ({kind}, {mib} MiB) has no leaderboard partition (type 0xda; tools/sdcard.sh makes one): leaderboard in RAM");
+            None
+        }
+        Err(error) => {
+            log::error!("SD card {name}: leaderboard partition not used ({error:?}): leaderboard in RAM");
+            None
+        }
+    }
+}
+
+/// MMC0, the SD card slot.
+const MMC0: Mmio = window(0x01c0_f000, 0x1000);
 
 /// A change to the system-control register at `offset`.
 pub fn syscon(offset: usize, clear: u32, set: u32) -> RegisterSetup {

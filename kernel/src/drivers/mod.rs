@@ -15,6 +15,7 @@ pub mod sun4i_emac;
 pub mod sun4i_intc;
 pub mod sun4i_timer;
 pub mod sun8i_emac;
+pub mod sunxi_mmc;
 pub mod virtio;
 pub mod virtual_radio;
 pub mod watchdog;

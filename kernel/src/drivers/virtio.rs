@@ -20,7 +20,7 @@ use virtio_drivers::transport::{DeviceType, Transport};
 use virtio_drivers::{BufferDirection, Hal, PhysAddr, PAGE_SIZE};
 
 use super::mmio::Mmio;
-use crate::devices::{BlockStore, StoreError, BLOCK};
+use crate::devices::{BlockStore, StoreError, BLOCK, MAX_AREA_BLOCKS};
 use crate::net::device::{NetDevice, Received};
 
 /// Where a machine's virtio-mmio slots are.
@@ -307,10 +307,6 @@ impl VirtioRng {
     }
 }
 
-/// Blocks of a disk the leaderboard uses at most (128 KiB): its journal
-/// keeps 30 games, and a bigger area only lengthens the scan at boot.
-const MAX_AREA_BLOCKS: u64 = 256;
-
 /// A virtio-blk disk: the first `MAX_AREA_BLOCKS` of it hold the journal.
 /// Requests wait for the device (QEMU answers within microseconds), and
 /// each write is followed by a flush, so a write that returned is on disk.
@@ -336,7 +332,7 @@ impl VirtioBlock {
         if device.readonly() {
             return Err(BlockSetupError::ReadOnly);
         }
-        let blocks = device.capacity().min(MAX_AREA_BLOCKS) as u32;
+        let blocks = device.capacity().min(u64::from(MAX_AREA_BLOCKS)) as u32;
         if blocks == 0 {
             return Err(BlockSetupError::Empty);
         }

@@ -8,6 +8,9 @@
 //!
 //! `imgtool sdcard KERNEL.bin U-BOOT-WITH-SPL.bin OUT.img [BOOTARGS]` writes
 //! an Allwinner SD card image (see `sdcard`).
+//!
+//! `imgtool leaderboard-card OUT.img` writes a 1 MiB card with only the
+//! leaderboard's partition, for an Allwinner board QEMU boots with `-kernel`.
 
 mod packed;
 mod sdcard;
@@ -46,9 +49,20 @@ fn main() -> ExitCode {
                 }
             }
         }
+        [_, cmd, out] if cmd == "leaderboard-card" => match std::fs::write(out, sdcard::leaderboard_card()) {
+            Ok(()) => {
+                println!("{out}: 1 MiB card, leaderboard partition (type 0xda) in its last 128 KiB");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("imgtool: {out}: {error}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
             eprintln!("usage: imgtool packed KERNEL.elf UNPACK.elf OUT.bin");
             eprintln!("       imgtool sdcard KERNEL.bin U-BOOT-WITH-SPL.bin OUT.img [BOOTARGS]");
+            eprintln!("       imgtool leaderboard-card OUT.img");
             ExitCode::from(2)
         }
     }

@@ -3,7 +3,9 @@
 //! Layout (what the sunxi boot ROM and U-Boot expect): an MBR partition
 //! table; U-Boot with its SPL at 8 KiB, where the boot ROM looks; one FAT16
 //! partition from 1 MiB holding the kernel (`zImage` or `Image`) and a
-//! `boot.scr` that U-Boot's distro boot finds and runs. `boot.scr` is built
+//! `boot.scr` that U-Boot's distro boot finds and runs; the card's last
+//! 128 KiB, a partition of type 0xDA (non-file-system data), hold the
+//! leaderboard's journal, blank until the appliance writes it. `boot.scr` is built
 //! here, as `mkimage -T script` would: a 64-byte legacy image header, a
 //! length table and the script text. The image size is a power of two (QEMU
 //! requires it of SD cards). The FAT file system is written by `fatfs`.
@@ -25,6 +27,12 @@ pub struct Card<'a> {
 const SPL_OFFSET: usize = 8 * 1024;
 const PARTITION_START: usize = 1024 * 1024;
 const SECTOR: usize = 512;
+/// The leaderboard's area: the kernel's `partition::LEADERBOARD_TYPE`, 256 blocks.
+const LEADERBOARD_TYPE: u8 = 0xda;
+const LEADERBOARD_SECTORS: usize = 256;
+const FAT16_LBA: u8 = 0x0e;
+/// The card `leaderboard_card` writes: the smallest power of two above its table and area.
+const LEADERBOARD_CARD: usize = 1024 * 1024;
 /// Legacy image header constants (U-Boot's image.h).
 const IH_MAGIC: u32 = 0x2705_1956;
 const IH_OS_LINUX: u8 = 5;
@@ -106,7 +114,8 @@ pub fn build(card: &Card) -> Result<Vec<u8>, String> {
     // FAT overhead and slack: at least 8 MiB of partition, rounded to a power-of-two card.
     let needed = PARTITION_START + (card.kernel.len() + script.len()) * 2 + (8 << 20);
     let size = needed.next_power_of_two();
-    let partition_len = size - PARTITION_START;
+    let area_start = size - LEADERBOARD_SECTORS * SECTOR;
+    let partition_len = area_start - PARTITION_START;
 
     let mut partition = vec![0u8; partition_len];
     {
@@ -124,23 +133,45 @@ pub fn build(card: &Card) -> Result<Vec<u8>, String> {
     }
 
     let mut image = vec![0u8; size];
-    image[..SECTOR].copy_from_slice(&mbr(PARTITION_START / SECTOR, partition_len / SECTOR));
+    let partitions = [
+        Partition { kind: FAT16_LBA, bootable: true, first: PARTITION_START / SECTOR, sectors: partition_len / SECTOR },
+        Partition { kind: LEADERBOARD_TYPE, bootable: false, first: area_start / SECTOR, sectors: LEADERBOARD_SECTORS },
+    ];
+    image[..SECTOR].copy_from_slice(&mbr(&partitions));
     image[SPL_OFFSET..SPL_OFFSET + card.uboot.len()].copy_from_slice(card.uboot);
-    image[PARTITION_START..].copy_from_slice(&partition);
+    image[PARTITION_START..area_start].copy_from_slice(&partition);
     Ok(image)
 }
 
-/// An MBR with one bootable FAT16 (LBA) partition.
-fn mbr(first_sector: usize, sectors: usize) -> [u8; SECTOR] {
+/// A card holding only the leaderboard's area, for a board booted with
+/// QEMU's `-kernel` that still keeps its leaderboard on an SD card.
+pub fn leaderboard_card() -> Vec<u8> {
+    let first = LEADERBOARD_CARD / SECTOR - LEADERBOARD_SECTORS;
+    let mut image = vec![0u8; LEADERBOARD_CARD];
+    image[..SECTOR].copy_from_slice(&mbr(&[Partition { kind: LEADERBOARD_TYPE, bootable: false, first, sectors: LEADERBOARD_SECTORS }]));
+    image
+}
+
+/// One MBR partition entry.
+struct Partition {
+    kind: u8,
+    bootable: bool,
+    first: usize,
+    sectors: usize,
+}
+
+/// An MBR with up to four LBA partitions.
+fn mbr(partitions: &[Partition]) -> [u8; SECTOR] {
     let mut mbr = [0u8; SECTOR];
     mbr[440..444].copy_from_slice(&0x2048_0001u32.to_le_bytes()); // disk signature
-    let entry = &mut mbr[446..462];
-    entry[0] = 0x80; // bootable
-    entry[1..4].copy_from_slice(&[0xfe, 0xff, 0xff]); // CHS: use LBA
-    entry[4] = 0x0e; // FAT16, LBA
-    entry[5..8].copy_from_slice(&[0xfe, 0xff, 0xff]);
-    entry[8..12].copy_from_slice(&(first_sector as u32).to_le_bytes());
-    entry[12..16].copy_from_slice(&(sectors as u32).to_le_bytes());
+    for (partition, entry) in partitions.iter().zip(mbr[446..510].chunks_exact_mut(16)) {
+        entry[0] = if partition.bootable { 0x80 } else { 0 };
+        entry[1..4].copy_from_slice(&[0xfe, 0xff, 0xff]); // CHS: use LBA
+        entry[4] = partition.kind;
+        entry[5..8].copy_from_slice(&[0xfe, 0xff, 0xff]);
+        entry[8..12].copy_from_slice(&(partition.first as u32).to_le_bytes());
+        entry[12..16].copy_from_slice(&(partition.sectors as u32).to_le_bytes());
+    }
     mbr[510] = 0x55;
     mbr[511] = 0xaa;
     mbr
@@ -194,6 +225,12 @@ mod tests {
         assert_eq!(&image[510..512], &[0x55, 0xaa]);
         assert_eq!(image[446 + 4], 0x0e);
         assert_eq!(u32::from_le_bytes(image[454..458].try_into().unwrap()), 2048);
+        let sectors = image.len() / SECTOR;
+        assert_eq!(u32::from_le_bytes(image[458..462].try_into().unwrap()) as usize, sectors - 2048 - 256);
+        assert_eq!(image[462 + 4], LEADERBOARD_TYPE);
+        assert_eq!(u32::from_le_bytes(image[470..474].try_into().unwrap()) as usize, sectors - 256);
+        assert_eq!(u32::from_le_bytes(image[474..478].try_into().unwrap()), 256);
+        assert!(image[image.len() - 256 * SECTOR..].iter().all(|&byte| byte == 0), "the area starts blank");
         assert_eq!(&image[SPL_OFFSET..SPL_OFFSET + uboot.len()], &uboot[..]);
         let fs = fatfs::FileSystem::new(Cursor::new(image[PARTITION_START..].to_vec()), fatfs::FsOptions::new()).unwrap();
         let mut read = Vec::new();
@@ -202,6 +239,17 @@ mod tests {
         let mut script = Vec::new();
         std::io::Read::read_to_end(&mut fs.root_dir().open_file("boot.scr").unwrap(), &mut script).unwrap();
         assert!(String::from_utf8_lossy(&script).contains("booti 0x40080000"));
+    }
+
+    #[test]
+    fn the_leaderboard_card_holds_only_the_area_at_its_end() {
+        let image = leaderboard_card();
+        assert!(image.len().is_power_of_two());
+        assert_eq!(&image[510..512], &[0x55, 0xaa]);
+        assert_eq!(image[446 + 4], LEADERBOARD_TYPE);
+        assert_eq!(u32::from_le_bytes(image[454..458].try_into().unwrap()), 2048 - 256);
+        assert_eq!(u32::from_le_bytes(image[458..462].try_into().unwrap()), 256);
+        assert!(image[462..510].iter().all(|&byte| byte == 0), "one entry");
     }
 
     #[test]
