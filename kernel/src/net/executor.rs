@@ -1,10 +1,15 @@
-//! A minimal single-core async executor: boxed tasks polled in turn.
+//! A minimal single-core async executor: boxed tasks, each with its own
+//! waker, polled when woken.
 //!
 //! Hand-written rather than embassy-executor because the kernel has one
 //! core, no interrupt handlers and a fixed set of tasks (one per connection
-//! slot): any wake-up simply means "poll every task again", which at 16-64
-//! tasks costs less than bookkeeping which one woke. Timers register their
-//! deadline so the idle loop knows how long it may sleep.
+//! slot, up to a thousand and more). A waker sets its task's bit in a
+//! bitmap, so a pass polls only the tasks whose socket, leaderboard or
+//! yield woke them: with hundreds of idle slots, a packet costs one task's
+//! poll, not hundreds. Timers are coarse: a sleeping task registers its
+//! deadline, and once the earliest one passes the network loop asks for a
+//! full pass (`wake_all`), which polls every task and collects the
+//! deadlines again.
 
 #![deny(unsafe_code)]
 
@@ -14,18 +19,43 @@ use alloc::task::Wake;
 use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::task::{Context, Poll, Waker};
 
-/// Set by any waker; cleared when the executor starts a pass over its tasks.
-struct WakeFlag(AtomicBool);
+/// Which tasks were woken since they were last polled, a bit each, and
+/// whether every task should be (a full pass).
+struct ReadyTasks {
+    bits: Vec<AtomicU32>,
+    all: AtomicBool,
+}
 
-impl Wake for WakeFlag {
+impl ReadyTasks {
+    fn set(&self, task: usize) {
+        if let Some(word) = self.bits.get(task / 32) {
+            word.fetch_or(1 << (task % 32), Ordering::Release);
+        } else {
+            // A task spawned after the bitmap was sized: poll everyone.
+            self.all.store(true, Ordering::Release);
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.all.load(Ordering::Acquire) || self.bits.iter().any(|word| word.load(Ordering::Acquire) != 0)
+    }
+}
+
+/// One task's waker: sets its bit.
+struct TaskWaker {
+    task: usize,
+    ready: Arc<ReadyTasks>,
+}
+
+impl Wake for TaskWaker {
     fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::Release);
+        self.ready.set(self.task);
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.store(true, Ordering::Release);
+        self.ready.set(self.task);
     }
 }
 
@@ -57,51 +87,74 @@ impl Default for Deadlines {
     }
 }
 
+/// A task and the waker that marks it ready.
+struct Task<'a> {
+    future: Option<Pin<Box<dyn Future<Output = ()> + 'a>>>,
+    waker: Waker,
+}
+
 /// Runs a fixed set of tasks; a task that finishes is dropped.
 pub struct Executor<'a> {
-    tasks: Vec<Option<Pin<Box<dyn Future<Output = ()> + 'a>>>>,
-    flag: Arc<WakeFlag>,
-    waker: Waker,
+    tasks: Vec<Task<'a>>,
+    ready: Arc<ReadyTasks>,
     deadlines: &'a Deadlines,
 }
 
 impl<'a> Executor<'a> {
-    /// An executor whose sleeping tasks register in `deadlines`.
-    pub fn new(deadlines: &'a Deadlines) -> Self {
-        let flag = Arc::new(WakeFlag(AtomicBool::new(true)));
-        let waker = Waker::from(flag.clone());
-        Self { tasks: Vec::new(), flag, waker, deadlines }
+    /// An executor for up to about `capacity` tasks (more still run, each
+    /// wake-up of those costs a full pass) whose sleeping tasks register in
+    /// `deadlines`.
+    pub fn new(deadlines: &'a Deadlines, capacity: usize) -> Self {
+        let bits = (0..capacity.div_ceil(32)).map(|_| AtomicU32::new(0)).collect();
+        let ready = Arc::new(ReadyTasks { bits, all: AtomicBool::new(true) });
+        Self { tasks: Vec::with_capacity(capacity), ready, deadlines }
     }
 
     /// Adds a task; it is first polled on the next pass.
     pub fn spawn(&mut self, task: impl Future<Output = ()> + 'a) {
-        self.tasks.push(Some(Box::pin(task)));
-        self.flag.0.store(true, Ordering::Release);
+        let index = self.tasks.len();
+        let waker = Waker::from(Arc::new(TaskWaker { task: index, ready: self.ready.clone() }));
+        self.tasks.push(Task { future: Some(Box::pin(task)), waker });
+        self.ready.set(index);
     }
 
-    /// Polls every task once if anything woke since the last pass. Returns
-    /// true if a task asked to run again straight away.
+    /// Polls the tasks woken since the last pass (every task after
+    /// `wake_all`). Returns true if a task was woken again meanwhile (a
+    /// yield): another pass is due straight away.
     pub fn run_pass(&mut self) -> bool {
-        if !self.flag.0.swap(false, Ordering::AcqRel) {
-            return false;
-        }
-        self.deadlines.clear();
-        let mut context = Context::from_waker(&self.waker);
-        for slot in &mut self.tasks {
-            if let Some(task) = slot {
-                if task.as_mut().poll(&mut context).is_ready() {
-                    *slot = None;
+        if self.ready.all.swap(false, Ordering::AcqRel) {
+            self.ready.bits.iter().for_each(|word| word.store(0, Ordering::Release));
+            self.deadlines.clear();
+            for index in 0..self.tasks.len() {
+                self.poll(index);
+            }
+        } else {
+            for word_index in 0..self.ready.bits.len() {
+                let mut word = self.ready.bits[word_index].swap(0, Ordering::AcqRel);
+                while word != 0 {
+                    let bit = word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    self.poll(word_index * 32 + bit);
                 }
             }
         }
-        self.flag.0.load(Ordering::Acquire)
+        self.ready.any()
     }
 
-    /// Wakes every task on the next pass (after the network stack did work).
+    fn poll(&mut self, index: usize) {
+        let Some(task) = self.tasks.get_mut(index) else { return };
+        if let Some(future) = &mut task.future {
+            if future.as_mut().poll(&mut Context::from_waker(&task.waker)).is_ready() {
+                task.future = None;
+            }
+        }
+    }
+
+    /// Polls every task on the next pass: a deadline passed, or something
+    /// without a waker (an eviction, a device) changed what they wait for.
     pub fn wake_all(&self) {
-        self.flag.0.store(true, Ordering::Release);
+        self.ready.all.store(true, Ordering::Release);
     }
-
 }
 
 /// A future that completes at `deadline_us` (µs since power-on, per `now_us`).
@@ -149,13 +202,14 @@ pub async fn yield_now() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::cell::Cell;
+    use alloc::vec;
+    use core::cell::{Cell, RefCell};
 
     #[test]
     fn tasks_run_until_they_wait_and_again_when_woken() {
         let steps = Cell::new(0);
         let deadlines = Deadlines::new();
-        let mut executor = Executor::new(&deadlines);
+        let mut executor = Executor::new(&deadlines, 4);
         executor.spawn(async {
             steps.set(steps.get() + 1);
             yield_now().await;
@@ -170,9 +224,50 @@ mod tests {
     }
 
     #[test]
+    fn only_the_woken_task_is_polled() {
+        let polls = [Cell::new(0), Cell::new(0), Cell::new(0)];
+        let parked: RefCell<Vec<Option<Waker>>> = RefCell::new(vec![None, None, None]);
+        let deadlines = Deadlines::new();
+        let mut executor = Executor::new(&deadlines, 2);
+        for (n, count) in polls.iter().enumerate() {
+            let parked = &parked;
+            executor.spawn(core::future::poll_fn(move |cx| {
+                count.set(count.get() + 1);
+                parked.borrow_mut()[n] = Some(cx.waker().clone());
+                Poll::<()>::Pending
+            }));
+        }
+        assert!(!executor.run_pass());
+        assert_eq!(polls.each_ref().map(Cell::get), [1, 1, 1]);
+        parked.borrow()[1].as_ref().unwrap().wake_by_ref();
+        assert!(!executor.run_pass());
+        assert_eq!(polls.each_ref().map(Cell::get), [1, 2, 1], "one wake-up, one poll");
+        executor.wake_all();
+        executor.run_pass();
+        assert_eq!(polls.each_ref().map(Cell::get), [2, 3, 2]);
+        assert!(!executor.run_pass(), "nothing woke: nothing polled");
+        assert_eq!(polls.each_ref().map(Cell::get), [2, 3, 2]);
+    }
+
+    #[test]
+    fn a_task_beyond_the_capacity_still_runs_when_woken() {
+        let steps = Cell::new(0);
+        let deadlines = Deadlines::new();
+        let mut executor = Executor::new(&deadlines, 0);
+        executor.spawn(async {
+            steps.set(steps.get() + 1);
+            yield_now().await;
+            steps.set(steps.get() + 1);
+        });
+        assert!(executor.run_pass(), "its yield asks for a (full) pass");
+        executor.run_pass();
+        assert_eq!(steps.get(), 2);
+    }
+
+    #[test]
     fn a_finished_task_is_not_polled_again() {
         let deadlines = Deadlines::new();
-        let mut executor = Executor::new(&deadlines);
+        let mut executor = Executor::new(&deadlines, 4);
         executor.spawn(async {});
         executor.run_pass();
         executor.wake_all();
@@ -185,7 +280,7 @@ mod tests {
             1_000
         }
         let deadlines = Deadlines::new();
-        let mut executor = Executor::new(&deadlines);
+        let mut executor = Executor::new(&deadlines, 4);
         executor.spawn(Sleep::until(5_000, fixed_now, &deadlines));
         executor.spawn(Sleep::until(3_000, fixed_now, &deadlines));
         executor.run_pass();

@@ -90,8 +90,12 @@ impl<'c, D: NetDevice> Network<'c, D> {
                 let mut sockets = shared.sockets.borrow_mut();
                 self.iface.poll(now, &mut self.device, &mut sockets) == PollResult::SocketStateChanged
             };
-            if changed {
+            // The sockets that changed woke their own tasks (smoltcp's wakers);
+            // a deadline that passed wakes every task.
+            if shared.deadlines.earliest().is_some_and(|deadline| now_us() >= deadline) {
                 executor.wake_all();
+            }
+            if changed {
                 let mut sockets = shared.sockets.borrow_mut();
                 for (service, &handle) in datagram_services.iter().zip(&udp_handles) {
                     let socket = sockets.get_mut::<udp::Socket>(handle);
@@ -118,7 +122,6 @@ impl<'c, D: NetDevice> Network<'c, D> {
             let stack_deadline = stack_delay.map(|d| now_us() + d.total_micros());
             let deadline = [stack_deadline, shared.deadlines.earliest(), device_deadline].into_iter().flatten().min();
             sleeper.sleep(deadline, &mut self.device.driver);
-            executor.wake_all();
         }
     }
 }

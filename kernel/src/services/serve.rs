@@ -134,7 +134,7 @@ pub fn serve<D: NetDevice, P: PathRouter, T: FnOnce() -> Option<TlsServer>>(
 ) -> ! {
     let Serving { app, http_slots, https_slots, start_tls, tls, http, slots, now_us } = serving;
     let shared = Shared::new(smoltcp::iface::SocketSet::new(alloc::vec::Vec::new()), SLOT_RX_BYTES, SLOT_TX_BYTES, now_us, slots);
-    let mut executor = Executor::new(&shared.deadlines);
+    let mut executor = Executor::new(&shared.deadlines, http_slots + https_slots + 3);
     for slot in shared.add_slots(80, http_slots) {
         executor.spawn(serve_slot(&shared, slot, app, None, http));
     }
@@ -153,28 +153,25 @@ pub fn serve<D: NetDevice, P: PathRouter, T: FnOnce() -> Option<TlsServer>>(
         });
     }
     executor.spawn(self_test::run(shared, app, tls));
-    // Last, so that it sees the alarms the slot tasks set in the same pass.
-    executor.spawn(live_page_alarms(shared));
-    // Idle time makes TLS secrets ahead (key pairs, ECDSA nonces), one at a time.
-    let refill_tls = || tls.server.get().is_some_and(|server| server.refill(1) > 0);
-    network.run(shared, executor, datagram_services, sleeper, refill_tls, on_listening)
+    // Before the loop sleeps: the wake-up times the leaderboard's long polls
+    // asked for become deadlines, and idle time makes TLS secrets ahead (key
+    // pairs, ECDSA nonces), one at a time.
+    let idle_work = || {
+        live_page_alarms(shared);
+        tls.server.get().is_some_and(|server| server.refill(1) > 0)
+    };
+    network.run(shared, executor, datagram_services, sleeper, idle_work, on_listening)
 }
 
 /// Turns the wake-up times the leaderboard's long polls ask for (they run
 /// inside picoserve, which gives them no timer) into the executor's
-/// deadlines, so that the idle loop wakes them on time. Never finishes.
-async fn live_page_alarms(shared: &Shared<'_, '_>) {
-    core::future::poll_fn(|_| {
-        if let Some(deadline_ms) = task::ALARM.take() {
-            shared.deadlines.register(deadline_ms.saturating_mul(1000));
-        }
-        core::task::Poll::<()>::Pending
-    })
-    .await
+/// deadlines, so that the idle loop wakes them on time.
+fn live_page_alarms(shared: &Shared<'_, '_>) {
+    if let Some(deadline_ms) = task::ALARM.take() {
+        shared.deadlines.register(deadline_ms.saturating_mul(1000));
+    }
 }
 
-/// Resolves once the TLS server is set; waits forever if TLS stays off.
-/// Polled on every pass, which costs a load: the executor wakes all tasks.
 async fn tls_ready(tls: &TlsStatus) -> &TlsServer {
     core::future::poll_fn(|_| match tls.server.get() {
         Some(server) => core::task::Poll::Ready(server),
