@@ -2,7 +2,7 @@
 //! `qemu.sh --append`); the DHCP server is built from what it returns.
 #![no_main]
 
-use kernel::services::config::{Config, MAX_HTTP_SLOTS};
+use kernel::services::config::{Config, HTTPS_SLOT_BYTES, HTTP_SLOT_BYTES, MAX_SLOTS};
 use kernel::services::dhcp::DhcpServer;
 use libfuzzer_sys::fuzz_target;
 
@@ -11,7 +11,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (config, rejected) = Config::from_bootargs(bootargs);
-    assert!((1..=MAX_HTTP_SLOTS).contains(&config.http_slots));
+    assert!(config.http_slots.is_none_or(|n| (1..=MAX_SLOTS).contains(&n)));
+    assert!(config.https_slots.is_none_or(|n| (1..=MAX_SLOTS).contains(&n)));
+    for heap in [8 << 20, 64 << 20, 1 << 30] {
+        let slots = config.slots(heap);
+        assert!(slots.http >= 1 && slots.https >= 1);
+        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= heap / 8 * 7 || (slots.http, slots.https) == (1, 1));
+    }
     assert!((8..=30).contains(&config.prefix_len));
     assert!((60..=7 * 24 * 3600).contains(&config.lease_secs));
     assert!(!config.canonical_name.is_empty() && config.canonical_name.len() <= 253);

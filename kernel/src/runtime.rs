@@ -211,10 +211,14 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let stats = Sources { platform: &KernelPlatform, http: &http, slots: &slots, nic: &nic_counters, dhcp: &dhcp, dns: &dns, tls: &tls_status, wifi, booth: &booth };
     let identity = Identity { canonical_name: &config.canonical_name, address: config.address };
     let app = Router::from_service(HttpService { stats, identity, booth: &booth });
+    let slots_open = config.slots(heap_size);
+    if slots_open.lowered {
+        log::warn!("slots lowered to {} HTTP and {} HTTPS: the heap holds no more", slots_open.http, slots_open.https);
+    }
     let serving = Serving {
         app: &app,
-        http_slots: config.http_slots,
-        https_slots: config.https_slots,
+        http_slots: slots_open.http,
+        https_slots: slots_open.https,
         start_tls: || start_tls(entropy),
         tls: &tls_status,
         http: &http,
@@ -226,8 +230,8 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         let boot_us = time::micros_since_power_on() - entry_us;
         BOOT_MS.store(((boot_us + 999) / 1000) as u32, Ordering::Relaxed);
         log::info!(
-            "listening on http://{}:80/ with {} slots, DHCP and DNS as {} (+{} ms)",
-            config.address, config.http_slots, config.canonical_name, time::Millis(boot_us)
+            "listening on http://{}:80/ with {} slots ({} for HTTPS), DHCP and DNS as {} (+{} ms)",
+            config.address, slots_open.http, slots_open.https, config.canonical_name, time::Millis(boot_us)
         );
         // The boot log so far goes out now (what the UART takes without
         // waiting), before TLS is set up: whoever watches the console sees

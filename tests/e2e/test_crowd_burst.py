@@ -13,7 +13,7 @@ import pytest
 from conftest import BOARDS, Guest, in_phone, phone_stats, sh, wire_up
 
 NS = "phone2050"
-# 16 browsers' keep-alive connections sit idle in the default 16 HTTP slots, then 24 more clients
+# 16 browsers' keep-alive connections sit idle in 16 HTTP slots (booted with http_slots=16), then 24 more clients
 # connect at once, each with one request: the crowd of the issue (20 at once got 4 resets).
 IDLE, CLIENTS = 16, 24
 BURST = textwrap.dedent(f"""
@@ -56,7 +56,7 @@ def crowd(request, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("needs root for the TAP device and the namespace")
     teardown = wire_up(2050)
-    guest = Guest(request.param, tmp_path, "--tap", "tap2050")
+    guest = Guest(request.param, tmp_path, "--tap", "tap2050", "--append", "http_slots=16")
     try:
         in_phone("ip", "addr", "add", "10.42.0.250/24", "dev", "vphone2050", ns=NS)
         guest.wait_for_log(r"TLS self-test passed", timeout=60)

@@ -98,6 +98,7 @@ pub struct Executor<'a> {
     tasks: Vec<Task<'a>>,
     ready: Arc<ReadyTasks>,
     deadlines: &'a Deadlines,
+    polled: bool,
 }
 
 impl<'a> Executor<'a> {
@@ -107,7 +108,7 @@ impl<'a> Executor<'a> {
     pub fn new(deadlines: &'a Deadlines, capacity: usize) -> Self {
         let bits = (0..capacity.div_ceil(32)).map(|_| AtomicU32::new(0)).collect();
         let ready = Arc::new(ReadyTasks { bits, all: AtomicBool::new(true) });
-        Self { tasks: Vec::with_capacity(capacity), ready, deadlines }
+        Self { tasks: Vec::with_capacity(capacity), ready, deadlines, polled: false }
     }
 
     /// Adds a task; it is first polled on the next pass.
@@ -122,6 +123,7 @@ impl<'a> Executor<'a> {
     /// `wake_all`). Returns true if a task was woken again meanwhile (a
     /// yield): another pass is due straight away.
     pub fn run_pass(&mut self) -> bool {
+        self.polled = false;
         if self.ready.all.swap(false, Ordering::AcqRel) {
             self.ready.bits.iter().for_each(|word| word.store(0, Ordering::Release));
             self.deadlines.clear();
@@ -141,8 +143,14 @@ impl<'a> Executor<'a> {
         self.ready.any()
     }
 
+    /// True if the last pass polled any task.
+    pub fn polled_any(&self) -> bool {
+        self.polled
+    }
+
     fn poll(&mut self, index: usize) {
         let Some(task) = self.tasks.get_mut(index) else { return };
+        self.polled = true;
         if let Some(future) = &mut task.future {
             if future.as_mut().poll(&mut Context::from_waker(&task.waker)).is_ready() {
                 task.future = None;

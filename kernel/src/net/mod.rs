@@ -82,9 +82,14 @@ impl<'c, D: NetDevice> Network<'c, D> {
         let now_us = shared.now_us;
         executor.run_pass();
         on_listening();
+        // Slot states change only when the stack polls a change in, a task
+        // runs or a deadline passes: the per-slot scans wait for one of those.
+        let mut slots_dirty = true;
         loop {
             let device_deadline = self.device.driver.service(now_us());
-            shared.count_listeners(&mut self.device.syn_gate);
+            if slots_dirty {
+                shared.count_listeners(&mut self.device.syn_gate);
+            }
             let now = instant(now_us());
             let changed = {
                 let mut sockets = shared.sockets.borrow_mut();
@@ -92,7 +97,8 @@ impl<'c, D: NetDevice> Network<'c, D> {
             };
             // The sockets that changed woke their own tasks (smoltcp's wakers);
             // a deadline that passed wakes every task.
-            if shared.deadlines.earliest().is_some_and(|deadline| now_us() >= deadline) {
+            let due = shared.deadlines.earliest().is_some_and(|deadline| now_us() >= deadline);
+            if due {
                 executor.wake_all();
             }
             if changed {
@@ -102,10 +108,14 @@ impl<'c, D: NetDevice> Network<'c, D> {
                     datagram::answer_all(socket, *service, &mut buffers, now_us(), self.device.counters);
                 }
             }
-            if executor.run_pass() {
+            let again = executor.run_pass();
+            slots_dirty = changed || due || executor.polled_any();
+            if again {
                 continue;
             }
-            shared.keep_one_listening();
+            if slots_dirty {
+                shared.keep_one_listening();
+            }
             if shared.any_evicting() {
                 executor.wake_all();
                 continue;

@@ -27,10 +27,10 @@ pub struct Config {
     pub address: Ipv4Addr,
     /// Prefix length of the appliance's network.
     pub prefix_len: u8,
-    /// HTTP connection slots (`http_slots=16`).
-    pub http_slots: usize,
-    /// HTTPS connection slots (`https_slots=8`).
-    pub https_slots: usize,
+    /// HTTP connection slots (`http_slots=1024`; `None`: sized from RAM, see `slots`).
+    pub http_slots: Option<usize>,
+    /// HTTPS connection slots (`https_slots=64`; `None`: sized from RAM).
+    pub https_slots: Option<usize>,
     /// First address the DHCP server hands out (`dhcp_pool=10.42.0.10-10.42.0.250`).
     pub pool_start: Ipv4Addr,
     /// Last address the DHCP server hands out.
@@ -53,8 +53,8 @@ impl Default for Config {
         Self {
             address: Ipv4Addr::new(10, 42, 0, 1),
             prefix_len: 24,
-            http_slots: 16,
-            https_slots: 8,
+            http_slots: None,
+            https_slots: None,
             pool_start: Ipv4Addr::new(10, 42, 0, 10),
             pool_end: Ipv4Addr::new(10, 42, 0, 250),
             lease_secs: 3600,
@@ -65,8 +65,31 @@ impl Default for Config {
     }
 }
 
-/// Most HTTP slots that can be asked for: each holds TCP buffers.
-pub const MAX_HTTP_SLOTS: usize = 64;
+/// Most slots of either kind a bootarg may ask for; `slots` lowers what
+/// the heap cannot hold.
+pub const MAX_SLOTS: usize = 4096;
+
+/// Heap an HTTP slot takes, measured (`/stats.json` heap at boot with 16
+/// and 64 slots): 36 KiB of TCP buffers and the connection task's future.
+pub const HTTP_SLOT_BYTES: usize = 52 * 1024;
+/// Heap an HTTPS slot may take: the same, plus a TLS connection's state
+/// while it is served (26 KiB, bench/tls.sh).
+pub const HTTPS_SLOT_BYTES: usize = 78 * 1024;
+/// Slots sized from RAM: HTTP gets a quarter of the heap, HTTPS a
+/// sixteenth, within these bounds.
+const HTTP_SLOTS_FROM_RAM: (usize, usize) = (16, 1024);
+const HTTPS_SLOTS_FROM_RAM: (usize, usize) = (8, 256);
+
+/// How many connection slots the appliance opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slots {
+    /// On port 80.
+    pub http: usize,
+    /// On port 443.
+    pub https: usize,
+    /// A bootarg asked for more than the heap holds and was lowered.
+    pub lowered: bool,
+}
 
 /// Most stations the access point may be told to hold.
 const MAX_STATIONS: usize = 256;
@@ -88,6 +111,30 @@ pub struct Rejected {
 }
 
 impl Config {
+    /// The slots to open on a heap of `heap_bytes`: what the bootargs asked
+    /// for, else sized from RAM (at least 256 HTTP slots on a 128 MiB board
+    /// and 1,024 on 1 GiB). Slots take at most seven eighths of the heap;
+    /// past that, HTTPS slots not asked for shrink first, then what was
+    /// asked for is lowered (and `lowered` says so, for the boot log).
+    pub fn slots(&self, heap_bytes: usize) -> Slots {
+        let from_ram = |share: usize, bytes: usize, (low, high): (usize, usize)| (heap_bytes / share / bytes).clamp(low, high);
+        let mut http = self.http_slots.unwrap_or_else(|| from_ram(4, HTTP_SLOT_BYTES, HTTP_SLOTS_FROM_RAM));
+        let mut https = self.https_slots.unwrap_or_else(|| from_ram(16, HTTPS_SLOT_BYTES, HTTPS_SLOTS_FROM_RAM));
+        let budget = heap_bytes / 8 * 7;
+        let cost = |http: usize, https: usize| http * HTTP_SLOT_BYTES + https * HTTPS_SLOT_BYTES;
+        let https_room = |http: usize| (budget.saturating_sub(http * HTTP_SLOT_BYTES) / HTTPS_SLOT_BYTES).max(1);
+        let mut lowered = false;
+        if cost(http, https) > budget && self.https_slots.is_none() {
+            https = https.min(https_room(http));
+        }
+        if cost(http, https) > budget {
+            http = http.min((budget.saturating_sub(https * HTTPS_SLOT_BYTES) / HTTP_SLOT_BYTES).max(1));
+            https = https.min(https_room(http));
+            lowered = true;
+        }
+        Slots { http, https, lowered }
+    }
+
     /// Applies the words of `bootargs` to the defaults. Words without `=` and
     /// keys meant for other software (`console=...`) are ignored silently;
     /// our keys with bad values are returned as `Rejected`.
@@ -132,17 +179,17 @@ impl Config {
             }
             "http_slots" => {
                 let slots: usize = value.parse().map_err(|_| "not a number")?;
-                if !(1..=MAX_HTTP_SLOTS).contains(&slots) {
-                    return Err("must be 1 to 64");
+                if !(1..=MAX_SLOTS).contains(&slots) {
+                    return Err("must be 1 to 4096");
                 }
-                self.http_slots = slots;
+                self.http_slots = Some(slots);
             }
             "https_slots" => {
                 let slots: usize = value.parse().map_err(|_| "not a number")?;
-                if !(1..=MAX_HTTP_SLOTS).contains(&slots) {
-                    return Err("must be 1 to 64");
+                if !(1..=MAX_SLOTS).contains(&slots) {
+                    return Err("must be 1 to 4096");
                 }
-                self.https_slots = slots;
+                self.https_slots = Some(slots);
             }
             "dhcp_pool" => {
                 let (start, end) = value.split_once('-').ok_or("expected FIRST-LAST")?;
@@ -283,6 +330,33 @@ impl Config {
 mod tests {
     use super::*;
 
+    const MIB: usize = 1024 * 1024;
+
+    #[test]
+    fn slots_are_sized_from_ram() {
+        let config = Config::default();
+        // A 128 MiB board's 64 MiB heap; a 1 GiB board's.
+        assert_eq!(config.slots(64 * MIB), Slots { http: 315, https: 52, lowered: false });
+        assert_eq!(config.slots(1000 * MIB), Slots { http: 1024, https: 256, lowered: false });
+        assert_eq!(config.slots(8 * MIB), Slots { http: 39, https: 8, lowered: false });
+    }
+
+    #[test]
+    fn slots_asked_for_fit_the_heap_or_are_lowered() {
+        let (config, _) = Config::from_bootargs("http_slots=1024");
+        let slots = config.slots(64 * MIB);
+        assert_eq!((slots.http, slots.lowered), (1024, false), "1,024 connections on a 128 MiB board");
+        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= 56 * MIB);
+        let (config, _) = Config::from_bootargs("http_slots=4096 https_slots=4096");
+        let slots = config.slots(64 * MIB);
+        assert!(slots.lowered && slots.http >= 1 && slots.https >= 1, "{slots:?}");
+        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= 56 * MIB, "{slots:?}");
+        let (config, _) = Config::from_bootargs("http_slots=16 https_slots=8");
+        assert_eq!(config.slots(64 * MIB), Slots { http: 16, https: 8, lowered: false });
+        let (_, rejected) = Config::from_bootargs("http_slots=4097 https_slots=0");
+        assert_eq!(rejected.len(), 2, "{rejected:?}");
+    }
+
     #[test]
     fn defaults_are_the_appliance_network() {
         let (config, rejected) = Config::from_bootargs("console=ttyAMA0");
@@ -300,8 +374,8 @@ mod tests {
         assert_eq!(config.address, Ipv4Addr::new(192, 168, 7, 1));
         assert_eq!(config.prefix_len, 16);
         assert_eq!(config.netmask(), Ipv4Addr::new(255, 255, 0, 0));
-        assert_eq!(config.http_slots, 32);
-        assert_eq!(config.https_slots, 4);
+        assert_eq!(config.http_slots, Some(32));
+        assert_eq!(config.https_slots, Some(4));
         assert_eq!(config.pool_start, Ipv4Addr::new(192, 168, 7, 100));
         assert_eq!(config.pool_end, Ipv4Addr::new(192, 168, 7, 110));
         assert_eq!(config.lease_secs, 120);

@@ -35,6 +35,11 @@ use crate::net::{Network, Sleeper};
 /// the first tenth of a second.
 const TLS_SETUP_DELAY_US: u64 = 100_000;
 
+/// HTTP slots opened before the first pass. The rest (hundreds, sized from
+/// RAM) open with TLS, after the boot is reported: clearing their buffers
+/// takes tens of milliseconds that the first phones should not wait for.
+const EARLY_HTTP_SLOTS: usize = 16;
+
 /// TCP receive buffer per slot: requests are small.
 const SLOT_RX_BYTES: usize = 4096;
 /// TCP send buffer per slot: room for a whole asset in flight.
@@ -135,16 +140,25 @@ pub fn serve<D: NetDevice, P: PathRouter, T: FnOnce() -> Option<TlsServer>>(
     let Serving { app, http_slots, https_slots, start_tls, tls, http, slots, now_us } = serving;
     let shared = Shared::new(smoltcp::iface::SocketSet::new(alloc::vec::Vec::new()), SLOT_RX_BYTES, SLOT_TX_BYTES, now_us, slots);
     let mut executor = Executor::new(&shared.deadlines, http_slots + https_slots + 3);
-    for slot in shared.add_slots(80, http_slots) {
+    let early = http_slots.min(EARLY_HTTP_SLOTS);
+    for slot in shared.add_slots(80, early) {
         executor.spawn(serve_slot(&shared, slot, app, None, http));
     }
     let shared = &shared;
+    let later = now_us() + TLS_SETUP_DELAY_US;
     executor.spawn(async move {
-        Sleep::until(now_us() + TLS_SETUP_DELAY_US, now_us, &shared.deadlines).await;
+        Sleep::until(later, now_us, &shared.deadlines).await;
         let Some(server) = start_tls() else { return };
         tls.set_self_test(SelfTest::Pending);
         let _ = tls.server.set(server);
     });
+    for _ in early..http_slots {
+        executor.spawn(async move {
+            Sleep::until(later, now_us, &shared.deadlines).await;
+            let slot = shared.add_slots(80, 1).start;
+            serve_slot(shared, slot, app, None, http).await;
+        });
+    }
     for _ in 0..https_slots {
         executor.spawn(async move {
             let server = tls_ready(tls).await;
@@ -208,9 +222,11 @@ fn outcome<S, E: picoserve::io::Error>(result: Result<S, picoserve::Error<E>>, s
 /// client is done, repeat.
 async fn serve_slot<P: PathRouter>(shared: &Shared<'_, '_>, slot: usize, app: &Router<P>, tls: Option<&TlsServer>, counters: &HttpCounters) {
     let mut http_buffer = alloc::vec![0u8; HTTP_BUFFER_BYTES];
-    let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us };
+    let expired = core::cell::Cell::new(false);
+    let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us, expired: &expired };
     loop {
         let _open = shared.accept(slot).await;
+        expired.set(false);
         let connection = Connection::new(shared, slot, counters);
         let server = picoserve::Server::custom(app, timer, &HTTP_CONFIG, &mut http_buffer);
         let client = shared.client(slot);
@@ -226,6 +242,8 @@ async fn serve_slot<P: PathRouter>(shared: &Shared<'_, '_>, slot: usize, app: &R
             },
         };
         match ended {
+            // Ended by the keep-alive timeout rather than by the client.
+            Outcome::Done if expired.get() => counters.timed_out.increment(),
             Outcome::Done => {}
             Outcome::BadRequest => counters.bad_requests.increment(),
             Outcome::TimedOut => {

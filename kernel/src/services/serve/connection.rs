@@ -190,10 +190,18 @@ pub struct KernelTimer<'a> {
     pub deadlines: &'a Deadlines,
     /// Microseconds since power-on.
     pub now_us: fn() -> u64,
+    /// Set when one of picoserve's timeouts fires. picoserve ends an idle
+    /// keep-alive connection the same way as one the client closed; this
+    /// tells the two apart, so that idle closes count as timed out.
+    pub expired: &'a Cell<bool>,
 }
 
 impl picoserve::Timer<KernelRuntime> for KernelTimer<'_> {
     fn delay(&self, duration: Duration) -> impl core::future::Future<Output = ()> {
-        Sleep::until((self.now_us)() + micros(duration), self.now_us, self.deadlines)
+        let (sleep, expired) = (Sleep::until((self.now_us)() + micros(duration), self.now_us, self.deadlines), self.expired);
+        async move {
+            sleep.await;
+            expired.set(true);
+        }
     }
 }

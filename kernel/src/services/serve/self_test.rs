@@ -27,7 +27,8 @@ const SELF_TEST_TIMEOUT: picoserve::time::Duration = picoserve::time::Duration::
 pub async fn run<P: PathRouter>(shared: &Shared<'_, '_>, app: &Router<P>, status: &TlsStatus) {
     let server = tls_ready(status).await;
     Sleep::until((shared.now_us)() + SELF_TEST_DELAY_US, shared.now_us, &shared.deadlines).await;
-    let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us };
+    let expired = core::cell::Cell::new(false);
+    let timer = KernelTimer { deadlines: &shared.deadlines, now_us: shared.now_us, expired: &expired };
     let (server_end, client_end) = tls::duplex(tls::INCOMING_BYTES);
     let serving = async {
         let mut http_buffer = alloc::vec![0u8; HTTP_BUFFER_BYTES];
