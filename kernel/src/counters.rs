@@ -23,6 +23,10 @@ impl Counter {
     pub fn increment(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
+    /// Counts `n` events at once.
+    pub fn add(&self, n: u32) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
     /// Events so far.
     pub fn get(&self) -> u32 {
         self.0.load(Ordering::Relaxed)

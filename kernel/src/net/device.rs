@@ -11,6 +11,7 @@ use alloc::boxed::Box;
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
+use super::datagram::DatagramGate;
 use super::syn_gate::SynGate;
 use crate::counters::Counter;
 
@@ -119,6 +120,8 @@ pub struct SmoltcpDevice<'c, D: NetDevice> {
     pub counters: &'c NicCounters,
     /// Which connection requests the slots can take in this pass.
     pub syn_gate: SynGate,
+    /// Which datagrams the UDP services' queues can take in this pass.
+    pub datagram_gate: DatagramGate,
     rx_frame: [u8; MAX_FRAME],
     tx_frame: [u8; MAX_FRAME],
 }
@@ -126,7 +129,7 @@ pub struct SmoltcpDevice<'c, D: NetDevice> {
 impl<'c, D: NetDevice> SmoltcpDevice<'c, D> {
     /// Wraps a driver, counting into `counters`.
     pub fn new(driver: D, counters: &'c NicCounters) -> Self {
-        Self { driver, counters, syn_gate: SynGate::default(), rx_frame: [0; MAX_FRAME], tx_frame: [0; MAX_FRAME] }
+        Self { driver, counters, syn_gate: SynGate::default(), datagram_gate: DatagramGate::default(), rx_frame: [0; MAX_FRAME], tx_frame: [0; MAX_FRAME] }
     }
 }
 
@@ -157,6 +160,9 @@ impl<D: NetDevice> phy::Device for SmoltcpDevice<'_, D> {
                     self.counters.rx_frames.increment();
                     if !self.syn_gate.admits(&self.rx_frame[..len]) {
                         self.counters.syn_held.increment();
+                        continue;
+                    }
+                    if !self.datagram_gate.admits(&self.rx_frame[..len]) {
                         continue;
                     }
                     let tx = TxToken { driver: &mut self.driver, frame: &mut self.tx_frame, counters: self.counters };

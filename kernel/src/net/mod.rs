@@ -78,6 +78,7 @@ impl<'c, D: NetDevice> Network<'c, D> {
             let mut sockets = shared.sockets.borrow_mut();
             datagram_services.iter().map(|service| sockets.add(datagram::udp_socket(service.port()))).collect()
         };
+        self.device.datagram_gate.open(self.iface.ipv4_addr(), datagram_services.iter().map(|service| service.port()));
         let mut buffers = alloc::boxed::Box::new([0u8; 2 * DATAGRAM_BYTES]);
         let now_us = shared.now_us;
         executor.run_pass();
@@ -90,6 +91,7 @@ impl<'c, D: NetDevice> Network<'c, D> {
             if slots_dirty {
                 shared.count_listeners(&mut self.device.syn_gate);
             }
+            self.device.datagram_gate.refill();
             let now = instant(now_us());
             let changed = {
                 let mut sockets = shared.sockets.borrow_mut();
@@ -101,11 +103,13 @@ impl<'c, D: NetDevice> Network<'c, D> {
             if due {
                 executor.wake_all();
             }
-            if changed {
+            // Every queue is drained each pass, so the gate's next pass starts with room.
+            {
                 let mut sockets = shared.sockets.borrow_mut();
                 for (service, &handle) in datagram_services.iter().zip(&udp_handles) {
                     let socket = sockets.get_mut::<udp::Socket>(handle);
                     datagram::answer_all(socket, *service, &mut buffers, now_us(), self.device.counters);
+                    service.queue_full().add(self.device.datagram_gate.take_dropped(service.port()));
                 }
             }
             let again = executor.run_pass();

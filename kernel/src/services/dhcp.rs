@@ -20,6 +20,7 @@ use core::cell::RefCell;
 use edge_dhcp::{DhcpOption, Ipv4Addrs, MessageType, Options, Packet};
 
 use super::config::Config;
+use crate::counters::Counter;
 use crate::net::datagram::DatagramService;
 
 /// UDP port the replies go to (RFC 2131, section 4.1).
@@ -435,6 +436,7 @@ impl fmt::Display for MacAddr {
 /// `/stats.json` reads it.
 pub struct DhcpService {
     server: RefCell<DhcpServer>,
+    queue_full: Counter,
 }
 
 /// What `/stats.json` shows of the DHCP server.
@@ -451,7 +453,7 @@ pub struct DhcpFigures {
 impl DhcpService {
     /// Serves `server` on port 67.
     pub fn new(server: DhcpServer) -> Self {
-        Self { server: RefCell::new(server) }
+        Self { server: RefCell::new(server), queue_full: Counter::new() }
     }
 
     /// The server's figures at `now_secs` (zeros in the impossible case of
@@ -474,6 +476,10 @@ impl DatagramService for DhcpService {
         let mut server = self.server.try_borrow_mut().ok()?;
         let answer = server.handle(request, now_us / 1_000_000, reply)?;
         Some((answer.len, answer.destination, answer.port))
+    }
+
+    fn queue_full(&self) -> &Counter {
+        &self.queue_full
     }
 }
 

@@ -19,6 +19,7 @@ use domain::base::{Header, Message, Record, Rtype, Ttl};
 use domain::dep::octseq::{OctetsBuilder, ShortBuf, Truncate};
 use domain::rdata::A;
 
+use crate::counters::Counter;
 use crate::net::datagram::DatagramService;
 
 /// TTL of every answer: short, so that a phone that leaves the booth soon
@@ -125,12 +126,13 @@ impl DnsServer {
 pub struct DnsService {
     server: RefCell<DnsServer>,
     address: Ipv4Addr,
+    queue_full: Counter,
 }
 
 impl DnsService {
     /// Serves `server`, answering every A question with `address`.
     pub fn new(server: DnsServer, address: Ipv4Addr) -> Self {
-        Self { server: RefCell::new(server), address }
+        Self { server: RefCell::new(server), address, queue_full: Counter::new() }
     }
 
     /// Queries since boot (zeros in the impossible case of being asked
@@ -148,6 +150,10 @@ impl DatagramService for DnsService {
     fn handle(&self, request: &[u8], from: (Ipv4Addr, u16), _now_us: u64, reply: &mut [u8]) -> Option<(usize, Ipv4Addr, u16)> {
         let len = self.server.try_borrow_mut().ok()?.respond(request, self.address, reply)?;
         Some((len, from.0, from.1))
+    }
+
+    fn queue_full(&self) -> &Counter {
+        &self.queue_full
     }
 }
 

@@ -20,6 +20,7 @@ use super::leaderboard::Booth;
 use super::serve::{HttpCounters, SelfTest, TlsStatus};
 use crate::counters::HeapUsage;
 use crate::net::bridge::BridgeCounters;
+use crate::net::datagram::DatagramService;
 use crate::net::device::NicCounters;
 use crate::net::tcp::SlotCounters;
 
@@ -80,7 +81,7 @@ pub fn write_json(out: &mut impl Write, sources: &Sources) -> fmt::Result {
             "\"connections\":{{\"open\":{},\"peak\":{}}},",
             "\"heap\":{{\"used\":{},\"free\":{},\"high_water\":{}}},",
             "\"net\":{{\"rx_frames\":{},\"tx_frames\":{},\"rx_dropped\":{},\"tx_dropped\":{},\"syn_held\":{}}},",
-            "\"dhcp\":{{\"dropped\":{},\"exhausted\":{}}},\"dns\":{{\"queries\":{},\"bad\":{}}}"
+            "\"dhcp\":{{\"dropped\":{},\"exhausted\":{},\"queue_full\":{}}},\"dns\":{{\"queries\":{},\"bad\":{},\"queue_full\":{}}}"
         ),
         env!("CARGO_PKG_VERSION"),
         uptime_ms,
@@ -101,8 +102,10 @@ pub fn write_json(out: &mut impl Write, sources: &Sources) -> fmt::Result {
         nic.syn_held.get(),
         dhcp_figures.counters.malformed + dhcp_figures.counters.foreign,
         dhcp_figures.counters.exhausted,
+        dhcp.queue_full().get(),
         dns_counters.queries,
         dns_counters.formerr + dns_counters.dropped,
+        dns.queue_full().get(),
     )?;
     let self_test = match tls.self_test() {
         SelfTest::Pending => "pending",
@@ -256,7 +259,7 @@ mod tests {
                 "\"connections\":{\"open\":1,\"peak\":2},",
                 "\"heap\":{\"used\":1024,\"free\":4096,\"high_water\":2048},",
                 "\"net\":{\"rx_frames\":1,\"tx_frames\":0,\"rx_dropped\":0,\"tx_dropped\":0,\"syn_held\":0},",
-                "\"dhcp\":{\"dropped\":0,\"exhausted\":0},\"dns\":{\"queries\":0,\"bad\":0},",
+                "\"dhcp\":{\"dropped\":0,\"exhausted\":0,\"queue_full\":0},\"dns\":{\"queries\":0,\"bad\":0,\"queue_full\":0},",
                 "\"tls\":{\"self_test\":\"off\",\"self_test_handshake_us\":0,\"handshakes\":0,\"failures\":0},",
                 "\"leaderboard\":{\"storage\":\"ram\",\"games\":0,\"issued\":0,\"accepted\":0,\"refused\":{\"replayed\":0,\"forged\":0,",
                 "\"mismatched\":0,\"junk\":0,\"too_large\":0,\"rate_limited\":0},\"journal_errors\":0}}"
