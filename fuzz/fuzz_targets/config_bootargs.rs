@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     for heap in [8 << 20, 64 << 20, 1 << 30] {
         let slots = config.slots(heap);
         assert!(slots.http >= 1 && slots.https >= 1);
-        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= heap / 8 * 7 || (slots.http, slots.https) == (1, 1));
+        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= heap / 4 * 3 || (slots.http, slots.https) == (1, 1));
     }
     assert!((8..=30).contains(&config.prefix_len));
     assert!((60..=7 * 24 * 3600).contains(&config.lease_secs));

@@ -70,11 +70,16 @@ impl Default for Config {
 pub const MAX_SLOTS: usize = 4096;
 
 /// Heap an HTTP slot takes, measured (`/stats.json` heap at boot with 16
-/// and 64 slots): 36 KiB of TCP buffers and the connection task's future.
-pub const HTTP_SLOT_BYTES: usize = 52 * 1024;
-/// Heap an HTTPS slot may take: the same, plus a TLS connection's state
-/// while it is served (26 KiB, bench/tls.sh).
-pub const HTTPS_SLOT_BYTES: usize = 78 * 1024;
+/// and 64 slots: 34.5 KiB on ARMv7, 41.1 KiB on AArch64): 20 KiB of TCP
+/// buffers and the connection task's future, whose pointers double in size.
+#[cfg(target_pointer_width = "32")]
+pub const HTTP_SLOT_BYTES: usize = 36 * 1024;
+/// Heap an HTTP slot takes (see the 32-bit figure).
+#[cfg(not(target_pointer_width = "32"))]
+pub const HTTP_SLOT_BYTES: usize = 42 * 1024;
+/// Heap an HTTPS slot may take: an idle one costs the same as an HTTP slot,
+/// plus a TLS connection's state while it is served (26 KiB, bench/tls.sh).
+pub const HTTPS_SLOT_BYTES: usize = HTTP_SLOT_BYTES + 26 * 1024;
 /// Slots sized from RAM: HTTP gets a quarter of the heap, HTTPS a
 /// sixteenth, within these bounds.
 const HTTP_SLOTS_FROM_RAM: (usize, usize) = (16, 1024);
@@ -113,14 +118,14 @@ pub struct Rejected {
 impl Config {
     /// The slots to open on a heap of `heap_bytes`: what the bootargs asked
     /// for, else sized from RAM (at least 256 HTTP slots on a 128 MiB board
-    /// and 1,024 on 1 GiB). Slots take at most seven eighths of the heap;
+    /// and 1,024 on 1 GiB). Slots take at most three quarters of the heap;
     /// past that, HTTPS slots not asked for shrink first, then what was
     /// asked for is lowered (and `lowered` says so, for the boot log).
     pub fn slots(&self, heap_bytes: usize) -> Slots {
         let from_ram = |share: usize, bytes: usize, (low, high): (usize, usize)| (heap_bytes / share / bytes).clamp(low, high);
         let mut http = self.http_slots.unwrap_or_else(|| from_ram(4, HTTP_SLOT_BYTES, HTTP_SLOTS_FROM_RAM));
         let mut https = self.https_slots.unwrap_or_else(|| from_ram(16, HTTPS_SLOT_BYTES, HTTPS_SLOTS_FROM_RAM));
-        let budget = heap_bytes / 8 * 7;
+        let budget = heap_bytes / 4 * 3;
         let cost = |http: usize, https: usize| http * HTTP_SLOT_BYTES + https * HTTPS_SLOT_BYTES;
         let https_room = |http: usize| (budget.saturating_sub(http * HTTP_SLOT_BYTES) / HTTPS_SLOT_BYTES).max(1);
         let mut lowered = false;
@@ -336,9 +341,10 @@ mod tests {
     fn slots_are_sized_from_ram() {
         let config = Config::default();
         // A 128 MiB board's 64 MiB heap; a 1 GiB board's.
-        assert_eq!(config.slots(64 * MIB), Slots { http: 315, https: 52, lowered: false });
+        // A 64-bit host: AArch64's slot sizes.
+        assert_eq!(config.slots(64 * MIB), Slots { http: 390, https: 60, lowered: false });
         assert_eq!(config.slots(1000 * MIB), Slots { http: 1024, https: 256, lowered: false });
-        assert_eq!(config.slots(8 * MIB), Slots { http: 39, https: 8, lowered: false });
+        assert_eq!(config.slots(8 * MIB), Slots { http: 48, https: 8, lowered: false });
     }
 
     #[test]
@@ -346,11 +352,11 @@ mod tests {
         let (config, _) = Config::from_bootargs("http_slots=1024");
         let slots = config.slots(64 * MIB);
         assert_eq!((slots.http, slots.lowered), (1024, false), "1,024 connections on a 128 MiB board");
-        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= 56 * MIB);
+        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= 48 * MIB);
         let (config, _) = Config::from_bootargs("http_slots=4096 https_slots=4096");
         let slots = config.slots(64 * MIB);
         assert!(slots.lowered && slots.http >= 1 && slots.https >= 1, "{slots:?}");
-        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= 56 * MIB, "{slots:?}");
+        assert!(slots.http * HTTP_SLOT_BYTES + slots.https * HTTPS_SLOT_BYTES <= 48 * MIB, "{slots:?}");
         let (config, _) = Config::from_bootargs("http_slots=16 https_slots=8");
         assert_eq!(config.slots(64 * MIB), Slots { http: 16, https: 8, lowered: false });
         let (_, rejected) = Config::from_bootargs("http_slots=4097 https_slots=0");
