@@ -34,8 +34,14 @@ fn main() {
         panic!("site folder {} has no index.html", site.display());
     }
     if files.iter().any(|(url, _)| url == "/booth.html") {
+        // Rewritten only when it differs: it is listed below among the files
+        // that rerun this script, so a fresh mtime would rerun it (and relink
+        // every board) on every build.
         let svg = out.join("wifi-qr.svg");
-        fs::write(&svg, wifi_qr_svg()).expect("writing OUT_DIR");
+        let qr = wifi_qr_svg();
+        if fs::read(&svg).ok().as_deref() != Some(qr.as_bytes()) {
+            fs::write(&svg, qr).expect("writing OUT_DIR");
+        }
         files.push(("/wifi-qr.svg".into(), svg));
     }
     files.sort();

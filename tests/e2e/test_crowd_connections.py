@@ -117,6 +117,11 @@ NON_READERS = CLIENT + textwrap.dedent("""
 """)
 
 
+# The crowds run on the armv7 board (the smaller heap per slot is the tighter fit of the two on the
+# same 128 MiB, and CI's time is bounded); the DNS storm on both.
+CROWD_BOARDS = ["qemu-virt-armv7"]
+
+
 @pytest.fixture(params=BOARDS)
 def phone_net(request, tmp_path):
     """The appliance on tap2051, booted with `bootargs`, and the phone namespace wired to it."""
@@ -151,6 +156,7 @@ def assert_every_visitor_served_within_2s(visitors):
     assert max(seconds for _, seconds in visitors) < 2, visitors
 
 
+@pytest.mark.parametrize("phone_net", CROWD_BOARDS, indirect=True)
 def test_a_thousand_keep_alive_connections_are_each_served_held_and_closed_when_idle(phone_net):
     guest = phone_net("--append", "http_slots=1024")
     assert "with 1024 slots" in guest.log()
@@ -166,6 +172,7 @@ def test_a_thousand_keep_alive_connections_are_each_served_held_and_closed_when_
     assert "CRASH" not in guest.log()
 
 
+@pytest.mark.parametrize("phone_net", CROWD_BOARDS, indirect=True)
 def test_a_hundred_clients_that_stop_reading_do_not_lock_anyone_out(phone_net):
     guest = phone_net()
     before = phone_stats(NS)
