@@ -107,6 +107,20 @@ impl RegisterSetup {
     }
 }
 
+/// Polls `done` until it holds or `timeout_us` pass on the kernel clock:
+/// `None` if it never held, so that a wedged device fails its operation
+/// instead of hanging the boot.
+pub fn wait_until(done: impl Fn() -> bool, timeout_us: u64) -> Option<()> {
+    let deadline = crate::time::micros_since_power_on() + timeout_us;
+    while !done() {
+        if crate::time::micros_since_power_on() > deadline {
+            return None;
+        }
+        core::hint::spin_loop();
+    }
+    Some(())
+}
+
 /// Busy-waits about `micros` µs on the kernel clock.
 pub fn delay_us(micros: u64) {
     let end = crate::time::micros_since_power_on() + micros;

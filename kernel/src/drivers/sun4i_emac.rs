@@ -12,7 +12,7 @@
 //! hw/net/allwinner_emac.c; the SoC glue (SRAM, clock, pins) is the board's.
 
 use super::mii::{self, Link, LinkWatch, Mdio};
-use super::mmio::Mmio;
+use super::mmio::{wait_until, Mmio};
 use crate::net::device::{NetDevice, Received, MAX_FRAME};
 use crate::time;
 
@@ -110,20 +110,6 @@ impl Mdio for Bus {
         self.0.write(MAC_MCMD, 1);
         let _ = wait_until(|| self.0.read(MAC_MIND) & MIND_BUSY == 0, 10_000);
         self.0.write(MAC_MCMD, 0);
-    }
-}
-
-/// Polls `done` for up to `timeout_us`.
-fn wait_until(done: impl Fn() -> bool, timeout_us: u64) -> Option<()> {
-    let deadline = time::micros_since_power_on() + timeout_us;
-    loop {
-        if done() {
-            return Some(());
-        }
-        if time::micros_since_power_on() > deadline {
-            return None;
-        }
-        core::hint::spin_loop();
     }
 }
 

@@ -18,7 +18,7 @@
 
 use super::dma::{DmaBlock, LINE};
 use super::mii::{self, Link, LinkWatch, Mdio};
-use super::mmio::Mmio;
+use super::mmio::{wait_until, Mmio};
 use crate::net::device::{NetDevice, Received, MAX_FRAME};
 use crate::time;
 
@@ -130,20 +130,6 @@ impl Bus {
         let command = MII_CLOCK_DIV_128 | (u32::from(phy & 0x1f) << 12) | (u32::from(register & 0x1f) << 4) | write | MII_BUSY;
         self.0.write(MII_CMD, command);
         wait_until(|| self.0.read(MII_CMD) & MII_BUSY == 0, 10_000)
-    }
-}
-
-/// Polls `done` for up to `timeout_us`.
-fn wait_until(done: impl Fn() -> bool, timeout_us: u64) -> Option<()> {
-    let deadline = time::micros_since_power_on() + timeout_us;
-    loop {
-        if done() {
-            return Some(());
-        }
-        if time::micros_since_power_on() > deadline {
-            return None;
-        }
-        core::hint::spin_loop();
     }
 }
 

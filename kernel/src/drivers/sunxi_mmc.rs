@@ -8,9 +8,9 @@
 //! buy nothing measurable. Every wait has a deadline: a card pulled out or
 //! a controller that never answers fails the command, never hangs the boot.
 
-use super::mmio::Mmio;
-use crate::sd::{Command, HostError, Response, SdHost, Transfer};
+use super::mmio::{self, Mmio};
 use crate::devices::BLOCK;
+use crate::sd::{Command, HostError, Response, SdHost, Transfer};
 use crate::time;
 
 const GCTL: usize = 0x00;
@@ -212,13 +212,7 @@ impl SdHost for SunxiMmc {
     }
 }
 
+/// `mmio::wait_until`, failing a command with `Timeout`.
 fn wait_until(done: impl Fn() -> bool, timeout_us: u64) -> Result<(), HostError> {
-    let deadline = time::micros_since_power_on() + timeout_us;
-    while !done() {
-        if time::micros_since_power_on() > deadline {
-            return Err(HostError::Timeout);
-        }
-        core::hint::spin_loop();
-    }
-    Ok(())
+    mmio::wait_until(done, timeout_us).ok_or(HostError::Timeout)
 }
