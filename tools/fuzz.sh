@@ -3,7 +3,9 @@
 # bounded time per target and prints one summary line per target.
 #
 # Usage: tools/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 60 s; every target in fuzz/)
-# Env:   RESULTS=bench/RESULTS.md  also write the summary there, as its "## Fuzzing" section
+# Env:   RUNS=N                    stop a target after N executions if that comes first (at scale:
+#                                  RUNS=10000000 tools/fuzz.sh 3600, ten million runs or an hour each)
+#        RESULTS=bench/RESULTS.md  also write the summary there, as its "## Fuzzing" section
 #        FUZZ_TOOLCHAIN=nightly    use a nightly toolchain instead of stable + RUSTC_BOOTSTRAP=1
 #
 # cargo-fuzz needs nightly compiler flags (-Zsanitizer=address); on the stable toolchain they are
@@ -15,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}; [[ $# -gt 0 ]] && shift
 [[ $secs =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS_PER_TARGET] [TARGET...]" >&2; exit 2; }
+runs_cap=${RUNS:-}; [[ -z $runs_cap || $runs_cap =~ ^[0-9]+$ ]] || { echo "RUNS must be a number" >&2; exit 2; }
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz >&2
 if [[ -n ${FUZZ_TOOLCHAIN:-} ]]; then
@@ -36,13 +39,14 @@ for t in "${targets[@]}"; do
     log=fuzz/target/logs/$t.log
     echo "fuzzing $t for ${secs}s" >&2
     rc=0
-    fuzz run "$t" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1 || rc=$?
+    fuzz run "$t" -- -max_total_time="$secs" ${runs_cap:+-runs="$runs_cap"} -print_final_stats=1 >"$log" 2>&1 || rc=$?
+    rate=$(awk -F': *' '/^stat::/ && $1 ~ /average_exec_per_sec/ { print $2 }' "$log" | tail -1)
     runs=$(awk -F': *' '/^stat::number_of_executed_units/ { print $2 }' "$log" | tail -1)
     [[ -n $runs ]] || runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
     corpus=$(find "fuzz/corpus/$t" -type f | wc -l)
     if ((rc == 0)); then
-        line="| $t | ${runs:-?} | 0 | ${cov:-?} | $corpus | |"
+        line="| $t | ${runs:-?} | ${rate:-?} | 0 | ${cov:-?} | $corpus | |"
     else
         crashed=1
         artifact=$(sed -n 's/.*Test unit written to \(\S*\).*/\1/p' "$log" | tail -1)
@@ -50,7 +54,7 @@ for t in "${targets[@]}"; do
         panic=$(grep -m1 -A1 'panicked at' "$log" | tr '\n' ' ' | sed 's/|/\\|/g' || true)
         [[ -n $panic ]] || panic=$(grep -m1 -E '^==[0-9]+==ERROR|^ERROR:' "$log" | sed 's/|/\\|/g' || true)
         input=; [[ -n $artifact && -f $artifact ]] && input=$(head -c 96 "$artifact" | od -An -c | tr -s ' \n' ' ' | sed 's/|/\\|/g')
-        line="| $t | ${runs:-?} | 1 (exit $rc) | ${cov:-?} | $corpus | ${panic:-see $log}; input ${artifact:-?}: \`$input\` |"
+        line="| $t | ${runs:-?} | ${rate:-?} | 1 (exit $rc) | ${cov:-?} | $corpus | ${panic:-see $log}; input ${artifact:-?}: \`$input\` |"
     fi
     summary+=("$line")
     echo "$t: runs ${runs:-?}, crashes $([[ $rc == 0 ]] && echo 0 || echo 1)${cov:+, coverage $cov}" >&2
@@ -58,7 +62,7 @@ done
 
 report() {
     echo "## Fuzzing"; echo
-    echo "- Date: $started; re-run with \`tools/fuzz.sh $secs\` (${secs} s per target; cargo-fuzz $(cargo fuzz --version 2>/dev/null | awk '{ print $2 }')," \
+    echo "- Date: $started; re-run with \`${runs_cap:+RUNS=$runs_cap }tools/fuzz.sh $secs\` (${runs_cap:+$runs_cap runs or }${secs} s per target; cargo-fuzz $(cargo fuzz --version 2>/dev/null | awk '{ print $2 }')," \
         "libFuzzer + AddressSanitizer, $(if [[ -n ${FUZZ_TOOLCHAIN:-} ]]; then rustc "+$FUZZ_TOOLCHAIN" --version; else echo "$(rustc --version) with RUSTC_BOOTSTRAP=1"; fi))"
     echo "- Targets (fuzz/fuzz_targets/): http_percent_decode (\`http::percent_decode\`), http_headers (\`http::accepts_gzip\`," \
         "\`etag_matches\`, \`route\` with \`captive::classify\`), config_bootargs (\`Config::from_bootargs\`, then \`DhcpServer::new\`)," \
@@ -69,11 +73,13 @@ report() {
         "wifi_frame (the access point's 802.11 parsers: \`Header\`, \`PsPoll\`, \`Elements\`, management bodies, LLC/SNAP, Ethernet," \
         "\`rsn::check_station_rsn\`), wifi_station (\`AccessPoint\` over a sequence of radio frames, Ethernet frames, ACK reports and" \
         "polls, open or WPA2; every frame it transmits must parse), leaderboard_journal (\`Journal::open\` on any area, then appends" \
-        "that must come back), leaderboard_post (\`Booth::submit\`: serde-json-core and the replay), syn_gate (\`SynGate::admits\` on every received frame). Each also asserts a few invariants (see the sources)."
+        "that must come back), leaderboard_post (\`Booth::submit\`: serde-json-core and the replay), syn_gate (\`SynGate::admits\` on every received frame)," \
+        "sd_card (\`SdCard::identify\` and \`Partition::leaderboard\` against a card whose every response is the fuzzer's), slot_decisions" \
+        "(\`choose_eviction\` over a sequence of accepts, requests, responses, closes and clock ticks on a fake clock). Each also asserts a few invariants (see the sources)."
     echo "- Corpus: seeded by fuzz/seeds.py, kept in fuzz/corpus/ between runs (ignored by git); runs and coverage are this run's."
     echo
-    echo "| target | runs | crashes | coverage (libFuzzer cov) | corpus files | crash |"
-    echo "|---|---|---|---|---|---|"
+    echo "| target | runs | runs/s | crashes | coverage (libFuzzer cov) | corpus files | crash |"
+    echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${summary[@]}"
 }
 report

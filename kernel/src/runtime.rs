@@ -185,19 +185,22 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], config.address, config.prefix_len, since_entry()
     );
 
-    if let Some(trigger) = config.crash {
-        if crashes == 0 {
-            log::warn!("crash={trigger:?} asked for on the command line: crashing now");
-            match trigger {
-                CrashTrigger::Panic => panic!("deliberate crash (crash=panic)"),
-                CrashTrigger::Fault => {
-                    let _ = arch::touch_unmapped_memory();
-                }
-            }
-        } else {
+    let crash_at = match config.crash {
+        Some(trigger) if crashes > 0 => {
             log::info!("crash={trigger:?} skipped: this boot follows a crash");
+            None
         }
-    }
+        Some(trigger) if config.crash_after_secs == 0 => {
+            log::warn!("crash={trigger:?} asked for on the command line: crashing now");
+            crash_on_purpose(trigger)();
+            None
+        }
+        Some(trigger) => {
+            log::warn!("crash={trigger:?} asked for on the command line: in {} s", config.crash_after_secs);
+            Some((time::micros_since_power_on() + u64::from(config.crash_after_secs) * 1_000_000, crash_on_purpose(trigger)))
+        }
+        None => None,
+    };
 
     let (http, slots, tls_status) = (HttpCounters::default(), SlotCounters::default(), TlsStatus::default());
     let dhcp = DhcpService::new(DhcpServer::new(&config));
@@ -224,6 +227,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         http: &http,
         slots: &slots,
         now_us: time::micros_since_power_on,
+        crash_at,
     };
     let datagram_services: [&dyn DatagramService; 2] = [&dhcp, &dns];
     serve::serve(network, serving, &datagram_services, &mut sleeper, || {
@@ -238,6 +242,16 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
         // "listening" when it is true.
         console::drain(usize::MAX);
     })
+}
+
+/// The deliberate crash `crash=` asks for, to test the crash path.
+fn crash_on_purpose(trigger: CrashTrigger) -> fn() {
+    match trigger {
+        CrashTrigger::Panic => || panic!("deliberate crash (crash=panic)"),
+        CrashTrigger::Fault => || {
+            let _ = arch::touch_unmapped_memory();
+        },
+    }
 }
 
 /// Says on the console what the leaderboard's journal held at boot.

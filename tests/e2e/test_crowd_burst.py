@@ -1,7 +1,8 @@
 """A burst of clients larger than the slots, over a TAP device from a phone namespace (so QEMU user
 networking's listen backlog of 1 does not serialize the connections): nobody is refused with a
 reset. The appliance holds back the SYNs it has no listening slot for (`net.syn_held` in
-/stats.json) and the clients' retransmitted SYNs find the slots eviction freed.
+/stats.json) and the clients' retransmitted SYNs find the slots eviction freed; and when it must
+free a slot, an idle keep-alive connection goes before one stalled longer.
 
 Names: everything here is *2050; no other test uses them."""
 import json
@@ -51,6 +52,54 @@ BURST = textwrap.dedent(f"""
 """)
 
 
+# 14 clients ask for the game's script 40 times, pipelined, and stop reading (locked screens); one
+# browser then loads /stats.json and keeps its connection idle. A second later every one of them has
+# waited past the eviction age, the stalled ones longest, and a newcomer takes the last free slot:
+# the idle connection is the one closed for the next visitor, the stalled ones stay until their
+# write timeout (5 s). The newcomer asks for /stats.json, which counts the eviction that made its room.
+# TCP_INFO's first byte is the client socket's state (1: established).
+STALLED = 14
+ORDER = textwrap.dedent(f"""
+    import json, re, socket, time
+    APPLIANCE = ("10.42.0.1", 80)
+    PIPELINE = b"GET /app.js HTTP/1.1\\r\\nHost: 2048.home.arpa\\r\\n\\r\\n" * 40
+    stalled = []
+    for n in range({STALLED}):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(APPLIANCE)
+        s.sendall(PIPELINE)
+        stalled.append(s)
+    time.sleep(1)
+    idle = socket.create_connection(APPLIANCE, timeout=10)
+    idle.sendall(b"GET /stats.json HTTP/1.1\\r\\nHost: 2048.home.arpa\\r\\n\\r\\n")
+    head = b""
+    while b"\\r\\n\\r\\n" not in head:
+        head += idle.recv(65536)
+    head, body = head.split(b"\\r\\n\\r\\n", 1)
+    length = int(re.search(rb"(?i)content-length: *(\\d+)", head)[1])
+    while len(body) < length:
+        body += idle.recv(65536)
+    time.sleep(1)
+    with socket.create_connection(APPLIANCE, timeout=10) as newcomer:
+        newcomer.sendall(b"GET /stats.json HTTP/1.1\\r\\nHost: 2048.home.arpa\\r\\nConnection: close\\r\\n\\r\\n")
+        page = b""
+        while chunk := newcomer.recv(65536):
+            page += chunk
+    idle.settimeout(2)  # the eviction is at once; its keep-alive timeout would close it 5 s after its response
+    try:
+        idle_closed = idle.recv(65536) == b""
+    except ConnectionResetError:
+        idle_closed = True
+    except socket.timeout:
+        idle_closed = False
+    established = sum(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] == 1 for s in stalled)
+    evicted = json.loads(page.split(b"\\r\\n\\r\\n", 1)[1])["evicted"]
+    print(json.dumps({{"newcomer": page[:12].decode(), "evicted": evicted, "idle_closed": idle_closed, "stalled_established": established}}))
+""")
+
+
 @pytest.fixture(params=BOARDS)
 def crowd(request, tmp_path):
     if os.geteuid() != 0:
@@ -77,4 +126,13 @@ def test_a_burst_beyond_the_slots_is_held_not_reset(crowd):
     assert after["net"]["syn_held"] > before["net"]["syn_held"], (before["net"], after["net"])
     # the idle keep-alive connections made the room, not the newcomers' patience alone
     assert after["evicted"] > before["evicted"], (before["evicted"], after["evicted"])
+    assert "CRASH" not in crowd.log()
+
+
+def test_an_idle_keep_alive_is_evicted_before_connections_stalled_longer(crowd):
+    before = phone_stats(NS)
+    result = json.loads(in_phone("python3", "-c", ORDER, timeout=60, ns=NS).stdout)
+    # The newcomer's own /stats.json: one eviction made its room (the idle one), none of the stalled.
+    expected = {"newcomer": "HTTP/1.1 200", "evicted": before["evicted"] + 1, "idle_closed": True, "stalled_established": STALLED}
+    assert result == expected, result
     assert "CRASH" not in crowd.log()

@@ -2,10 +2,10 @@
 //! listening, serving one connection, and listening again.
 //!
 //! smoltcp has no listen backlog, so a slot is the unit of admission. When
-//! the last listening socket of a port is taken, the slot that has waited
-//! longest for its client (an idle keep-alive or a slowloris trickle) is
-//! evicted, so a new visitor is never locked out by connections that are not
-//! being served. The decision itself (`choose_eviction`) is a pure function
+//! the last listening socket of a port is taken, a connection that is not
+//! being served is evicted, so a new visitor is never locked out: an idle
+//! keep-alive first (it loses nothing), then the one stalled longest (a
+//! client that stopped reading, or a slowloris trickle). The decision itself (`choose_eviction`) is a pure function
 //! of the slots' states and the clock, tested on the host. Which protocol a
 //! slot speaks is not known here: the services drive slots through
 //! `accept`, `poll_recv`, `send_with`, `close` and `abort`.
@@ -25,7 +25,7 @@ use crate::counters::{Counter, Gauge};
 
 /// How long a connection must have waited for its client before it may be
 /// evicted for a new one.
-const EVICT_AFTER_US: u64 = 500_000;
+pub const EVICT_AFTER_US: u64 = 500_000;
 
 /// Why a slot's connection cannot carry bytes any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,13 @@ struct Slot {
     handle: SocketHandle,
     port: u16,
     waiting_since_us: Cell<u64>,
+    /// Its task has taken the connection (`accept` returned). Until then a
+    /// connection the stack just established has no age of its own: it is
+    /// the newcomer, not a candidate for eviction.
+    accepted: Cell<bool>,
+    /// The client sent bytes since the slot last sent: it is mid-request,
+    /// not idle.
+    received_since_send: Cell<bool>,
     evict: Cell<bool>,
 }
 
@@ -60,10 +67,13 @@ pub struct SlotState {
     pub port: u16,
     /// Its socket listens for a new client.
     pub listening: bool,
-    /// Its socket carries a connection.
+    /// Its socket carries a connection its task has taken.
     pub active: bool,
     /// Since when (µs) the connection has waited for its client.
     pub waiting_since_us: u64,
+    /// Between requests: everything sent was acknowledged and the client has
+    /// sent nothing since. Closing it costs the client nothing.
+    pub idle: bool,
     /// Already being closed for a new client.
     pub evicting: bool,
 }
@@ -80,23 +90,22 @@ pub enum Eviction {
     WaitUntil(u64),
 }
 
-/// Decides which slot of `port` to free, if any: the active connection that
-/// has waited longest for its client, once it has waited `EVICT_AFTER_US`.
-/// A client being served (its slot sent or received recently) is never the
-/// one cut off while an idler exists.
+/// Decides which slot of `port` to free, if any, among the active
+/// connections that have waited `EVICT_AFTER_US` for their client: an idle
+/// one before a stalled one, and within each the one that has waited
+/// longest. A client being served (its slot sent recently) is never cut off.
 pub fn choose_eviction(slots: &[SlotState], port: u16, now_us: u64) -> Eviction {
     let of_port = || slots.iter().enumerate().filter(move |(_, s)| s.port == port);
     if of_port().any(|(_, s)| s.listening || s.evicting) || of_port().count() < 2 {
         return Eviction::None;
     }
-    let Some((index, oldest)) = of_port().filter(|(_, s)| s.active).min_by_key(|(_, s)| s.waiting_since_us) else {
-        return Eviction::None;
-    };
-    let eligible_at = oldest.waiting_since_us + EVICT_AFTER_US;
-    if now_us >= eligible_at {
-        Eviction::Evict(index)
-    } else {
-        Eviction::WaitUntil(eligible_at)
+    let eligible_at = |s: &SlotState| s.waiting_since_us.saturating_add(EVICT_AFTER_US);
+    let active = || of_port().filter(|(_, s)| s.active);
+    let victim = active().filter(|(_, s)| now_us >= eligible_at(s)).min_by_key(|(_, s)| (!s.idle, s.waiting_since_us));
+    match (victim, active().map(|(_, s)| eligible_at(s)).min()) {
+        (Some((index, _)), _) => Eviction::Evict(index),
+        (None, Some(at)) => Eviction::WaitUntil(at),
+        (None, None) => Eviction::None,
     }
 }
 
@@ -158,7 +167,7 @@ impl<'s, 'c> Shared<'s, 'c> {
             socket.set_nagle_enabled(false);
             socket.set_ack_delay(None);
             socket.set_timeout(Some(smoltcp::time::Duration::from_secs(20)));
-            Slot { handle: sockets.add(socket), port, waiting_since_us: Cell::new(0), evict: Cell::new(false) }
+            Slot { handle: sockets.add(socket), port, waiting_since_us: Cell::new(0), accepted: Cell::new(false), received_since_send: Cell::new(false), evict: Cell::new(false) }
         }));
         first..slots.len()
     }
@@ -195,6 +204,7 @@ impl<'s, 'c> Shared<'s, 'c> {
     pub async fn accept(&self, slot: usize) -> Open<'c> {
         let port = self.with_slot(slot, |this| {
             this.evict.set(false);
+            this.accepted.set(false);
             this.port
         });
         if let Some(port) = port {
@@ -215,7 +225,9 @@ impl<'s, 'c> Shared<'s, 'c> {
             .await;
             self.with_slot(slot, |this| {
                 this.waiting_since_us.set((self.now_us)());
+                this.received_since_send.set(false);
                 this.evict.set(false);
+                this.accepted.set(true);
             });
             self.keep_one_listening();
         } else {
@@ -239,8 +251,9 @@ impl<'s, 'c> Shared<'s, 'c> {
                 SlotState {
                     port: slot.port,
                     listening: socket.is_listening(),
-                    active: socket.is_active(),
+                    active: socket.is_active() && slot.accepted.get(),
                     waiting_since_us: slot.waiting_since_us.get(),
+                    idle: !slot.received_since_send.get() && socket.send_queue() == 0,
                     evicting: slot.evict.get(),
                 }
             }));
@@ -280,7 +293,11 @@ impl<'s, 'c> Shared<'s, 'c> {
             if this.evict.get() {
                 Poll::Ready(Err(SocketError::Evicted))
             } else if socket.can_recv() {
-                Poll::Ready(socket.recv_slice(buf).map_err(|_| SocketError::Closed))
+                let received = socket.recv_slice(buf).map_err(|_| SocketError::Closed);
+                if matches!(received, Ok(n) if n > 0) {
+                    this.received_since_send.set(true);
+                }
+                Poll::Ready(received)
             } else if !socket.may_recv() {
                 Poll::Ready(Ok(0))
             } else {
@@ -302,6 +319,7 @@ impl<'s, 'c> Shared<'s, 'c> {
                     Poll::Ready(Err(SocketError::Evicted))
                 } else if socket.can_send() {
                     this.waiting_since_us.set((self.now_us)());
+                    this.received_since_send.set(false);
                     match fill.take() {
                         Some(fill) => Poll::Ready(socket.send(fill).map_err(|_| SocketError::Closed)),
                         None => Poll::Ready(Err(SocketError::Closed)),
@@ -362,7 +380,11 @@ mod tests {
     use super::*;
 
     fn serving(waiting_since_us: u64) -> SlotState {
-        SlotState { port: 80, listening: false, active: true, waiting_since_us, evicting: false }
+        SlotState { port: 80, listening: false, active: true, waiting_since_us, idle: false, evicting: false }
+    }
+
+    fn idle(waiting_since_us: u64) -> SlotState {
+        SlotState { idle: true, ..serving(waiting_since_us) }
     }
 
     #[test]
@@ -401,5 +423,23 @@ mod tests {
         let slots = [serving(0), serving(0), SlotState { port: 443, listening: true, active: false, ..serving(0) }, SlotState { port: 443, ..serving(0) }];
         assert_eq!(choose_eviction(&slots, 443, 10_000_000), Eviction::None);
         assert_eq!(choose_eviction(&slots, 80, 10_000_000), Eviction::Evict(0));
+    }
+
+    #[test]
+    fn an_idle_keep_alive_goes_before_a_connection_stalled_longer() {
+        let slots = [serving(100_000), idle(400_000), serving(200_000), idle(300_000)];
+        assert_eq!(choose_eviction(&slots, 80, 1_000_000), Eviction::Evict(3));
+    }
+
+    #[test]
+    fn a_stalled_connection_goes_when_no_idle_one_has_waited_long_enough() {
+        let slots = [serving(100_000), idle(900_000)];
+        assert_eq!(choose_eviction(&slots, 80, 1_000_000), Eviction::Evict(0));
+    }
+
+    #[test]
+    fn nobody_eligible_waits_for_the_first_to_become_so() {
+        let slots = [serving(800_000), idle(700_000), SlotState { active: false, ..serving(0) }];
+        assert_eq!(choose_eviction(&slots, 80, 1_000_000), Eviction::WaitUntil(1_200_000));
     }
 }

@@ -41,6 +41,9 @@ pub struct Config {
     pub canonical_name: String,
     /// Crash on purpose once the network is up (`crash=panic` or `crash=fault`).
     pub crash: Option<CrashTrigger>,
+    /// Seconds of serving before that crash (`crash_after=5`; 0: at boot), so
+    /// a crash can be tested with clients connected.
+    pub crash_after_secs: u32,
     /// The access point, used when the board has a radio (`wifi_ssid=2048`,
     /// `wifi_channel=6`, `wifi_security=open|wpa2`, `wifi_passphrase=…`,
     /// `wifi_country=DE`, `wifi_stations=64`, `wifi_isolation=on|off`,
@@ -60,6 +63,7 @@ impl Default for Config {
             lease_secs: 3600,
             canonical_name: String::from("2048.home.arpa"),
             crash: None,
+            crash_after_secs: 0,
             wifi: wifi::Config::default(),
         }
     }
@@ -226,6 +230,13 @@ impl Config {
                     _ => return Err("expected panic or fault"),
                 });
             }
+            "crash_after" => {
+                let secs: u32 = value.parse().map_err(|_| "not a number")?;
+                if secs > 86_400 {
+                    return Err("must be 0 to 86400 seconds");
+                }
+                self.crash_after_secs = secs;
+            }
             _ => {}
         }
         Ok(())
@@ -374,7 +385,7 @@ mod tests {
     #[test]
     fn bootargs_override_each_setting() {
         let (config, rejected) = Config::from_bootargs(
-            "ip=192.168.7.1/16 http_slots=32 https_slots=4 dhcp_pool=192.168.7.100-192.168.7.110 lease=120 name=Game.Example crash=fault",
+            "ip=192.168.7.1/16 http_slots=32 https_slots=4 dhcp_pool=192.168.7.100-192.168.7.110 lease=120 name=Game.Example crash=fault crash_after=5",
         );
         assert!(rejected.is_empty(), "{rejected:?}");
         assert_eq!(config.address, Ipv4Addr::new(192, 168, 7, 1));
@@ -387,15 +398,16 @@ mod tests {
         assert_eq!(config.lease_secs, 120);
         assert_eq!(config.canonical_name, "game.example");
         assert_eq!(config.crash, Some(CrashTrigger::Fault));
+        assert_eq!(config.crash_after_secs, 5);
     }
 
     #[test]
     fn bad_values_are_rejected_and_defaults_kept() {
         let (config, rejected) =
-            Config::from_bootargs("ip=10.42.0.999 http_slots=0 lease=abc name=bad..name crash=maybe dhcp_pool=1");
+            Config::from_bootargs("ip=10.42.0.999 http_slots=0 lease=abc name=bad..name crash=maybe crash_after=86401 dhcp_pool=1");
         assert_eq!(config, Config::default());
         let words: Vec<_> = rejected.iter().map(|r| r.word.as_str()).collect();
-        assert_eq!(words, ["ip=10.42.0.999", "http_slots=0", "lease=abc", "name=bad..name", "crash=maybe", "dhcp_pool=1"]);
+        assert_eq!(words, ["ip=10.42.0.999", "http_slots=0", "lease=abc", "name=bad..name", "crash=maybe", "crash_after=86401", "dhcp_pool=1"]);
     }
 
     #[test]

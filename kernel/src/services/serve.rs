@@ -128,6 +128,8 @@ pub struct Serving<'a, P: PathRouter, T: FnOnce() -> Option<TlsServer>> {
     pub slots: &'a SlotCounters,
     /// Microseconds since power-on.
     pub now_us: fn() -> u64,
+    /// A deliberate crash and when (µs), to test a reset under load (`crash_after`).
+    pub crash_at: Option<(u64, fn())>,
 }
 
 /// Serves `serving` and `datagram_services` on `network`, forever.
@@ -139,9 +141,9 @@ pub fn serve<D: NetDevice, P: PathRouter, T: FnOnce() -> Option<TlsServer>>(
     sleeper: &mut impl Sleeper<D>,
     on_listening: impl FnOnce(),
 ) -> ! {
-    let Serving { app, http_slots, https_slots, start_tls, tls, http, slots, now_us } = serving;
+    let Serving { app, http_slots, https_slots, start_tls, tls, http, slots, now_us, crash_at } = serving;
     let shared = Shared::new(smoltcp::iface::SocketSet::new(alloc::vec::Vec::new()), SLOT_RX_BYTES, SLOT_TX_BYTES, now_us, slots);
-    let mut executor = Executor::new(&shared.deadlines, http_slots + https_slots + 3);
+    let mut executor = Executor::new(&shared.deadlines, http_slots + https_slots + 4);
     let early = http_slots.min(EARLY_HTTP_SLOTS);
     for slot in shared.add_slots(80, early) {
         executor.spawn(serve_slot(&shared, slot, app, None, http));
@@ -169,6 +171,12 @@ pub fn serve<D: NetDevice, P: PathRouter, T: FnOnce() -> Option<TlsServer>>(
         });
     }
     executor.spawn(self_test::run(shared, app, tls));
+    if let Some((at, crash)) = crash_at {
+        executor.spawn(async move {
+            Sleep::until(at, now_us, &shared.deadlines).await;
+            crash();
+        });
+    }
     // Before the loop sleeps: the wake-up times the leaderboard's long polls
     // asked for become deadlines, and idle time makes TLS secrets ahead (key
     // pairs, ECDSA nonces), one at a time.
