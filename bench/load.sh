@@ -146,7 +146,7 @@ run_busybox() {  # its initramfs asks DHCP for an address: busybox udhcpd in the
   kill "$DHCPD" 2>/dev/null || true; DHCPD=
 }
 
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"  # wrk holds a descriptor per connection
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC'); LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 wire
 [[ $GUESTS == *nginx* || $GUESTS == *busybox* ]] && peer_setup

@@ -60,15 +60,22 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 churn() {  # a phone joins and leaves, with a new MAC each time: a lease granted, then released
-  local joined=0 refused=0 mac
+  local joined=0 refused=0 mac client
+  # While bound the address is on the link and the server's MAC known (a ping): udhcpc sends its
+  # RELEASE from that address, and no ARP exchange is left pending when it exits.
+  printf '%s\n' '#!/bin/sh' 'case $1 in' \
+    "  bound) busybox ifconfig \"\$interface\" \"\$ip\" netmask \"\$subnet\"; busybox ping -c 1 -W 2 \"\$serverid\" >/dev/null; touch $WORK/bound ;;" \
+    '  deconfig) busybox ifconfig "$interface" 0.0.0.0 ;;' 'esac' >"$WORK/bound.sh"
+  chmod +x "$WORK/bound.sh"
   while :; do
     mac=$(printf '02:%02x:%02x:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))
     ip netns exec "$DHCP_NS" ip link set "vdhcp$N" address "$mac"
-    if ip netns exec "$DHCP_NS" timeout 20 busybox udhcpc -i "vdhcp$N" -n -q -R -t 5 -T 2 -s /bin/true >/dev/null 2>&1; then
-      joined=$((joined + 1))
-    else
-      refused=$((refused + 1))
-    fi
+    rm -f "$WORK/bound"
+    # -R: udhcpc sends a RELEASE when it is told to stop, once it is bound
+    ip netns exec "$DHCP_NS" busybox udhcpc -f -R -i "vdhcp$N" -t 5 -T 2 -s "$WORK/bound.sh" >/dev/null 2>&1 & client=$!
+    for _ in {1..100}; do [[ -f $WORK/bound ]] && break; kill -0 "$client" 2>/dev/null || break; sleep 0.2; done
+    if [[ -f $WORK/bound ]]; then joined=$((joined + 1)); else refused=$((refused + 1)); fi
+    kill -TERM "$client" 2>/dev/null || true; wait "$client" 2>/dev/null || true
     echo "$joined $refused" >"$WORK/churn"
     sleep 1
   done
@@ -140,11 +147,12 @@ print(f"- Counters at the end: requests {end['requests']}, timed_out {end['timed
       f" syn_held {end['net']['syn_held']}, TLS handshakes {end['tls']['handshakes']} (failures {end['tls']['failures']}), DNS queries {end['dns']['queries']},"
       f" dhcp queue_full {end['dhcp']['queue_full']}, dns queue_full {end['dns']['queue_full']}.")
 failed = sum(clients["failed"].values()) + refused
-back = end["connections"]["open"] <= start["connections"]["open"] + 1 and end["heap"]["used"] <= start["heap"]["used"] + 4096
+leases = lambda s: s.get("leases", {}).get("active", 0)
+back = end["connections"]["open"] <= start["connections"]["open"] + 1 and end["heap"]["used"] <= start["heap"]["used"] + 4096 and leases(end) <= leases(start)
 for line in clients["failures"]:
     print(f"  - failure: {line}")
 print(f"- Verdict: {'PASS' if failed == 0 and back else 'FAIL'}: {failed} well-behaved failures; gauges {'back where they started' if back else 'NOT back'}"
-      " (connections within 1, the one reading /stats.json; heap within 4 KiB).")
+      " (connections within 1, the one reading /stats.json; heap within 4 KiB; no lease left held).")
 PY
 cat "$WORK/report.md"
 if [[ -n $OUT ]]; then write_section "## Soak (bench/soak.sh)" "$WORK/report.md" "$OUT"; log "wrote the Soak section of $OUT"; fi
