@@ -2,7 +2,7 @@
 # Builds a board's image: build/BOARD/BOARD.elf (the kernel, for gdb) and
 # build/BOARD/BOARD.bin (what QEMU's -kernel and U-Boot boot: the unpacker,
 # unpack/, followed by the compressed kernel; imgtool packed joins them).
-# Usage: tools/build.sh [BOARD|all]   (default qemu-virt-armv7; all: every board in $ALL_BOARDS)
+# Usage: tools/build.sh [BOARD...|all]   (default qemu-virt-armv7; all: every board in $ALL_BOARDS)
 # SITE_DIR=folder embeds another site instead of static/; BUILD_DIR=folder puts
 # the images there instead of build/ (qemu.sh reads BUILD_DIR too).
 # KERNEL_FEATURES='talc' builds the board with those Cargo features (e.g. the
@@ -12,17 +12,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/toolchain.sh
 . tools/boards.sh
-board=${1:-qemu-virt-armv7}
-if [ "$board" = all ]; then
-    for b in $ALL_BOARDS; do "$0" "$b"; done
-    exit 0
-fi
-board_info "$board"
+[ "${1:-}" = all ] && set -- $ALL_BOARDS
+[ $# -gt 0 ] || set -- qemu-virt-armv7
+# Boards of one target are built by one cargo run, so their link-time
+# optimizations (a minute each, one core each) run side by side.
+declare -A boards_of
+for board in "$@"; do
+    board_info "$board"
+    boards_of[$TARGET]+=" -p $board"
+done
 cargo build -q --release -p imgtool
-cross_cargo "$TARGET" build -q --release -p "$board" ${KERNEL_FEATURES:+--features "$KERNEL_FEATURES"}
-cross_cargo "$TARGET" build -q --release -p unpack
-out=${BUILD_DIR:-build}/$board
-mkdir -p "$out"
-cp "target/$TARGET/release/$board" "$out/$board.elf"
-target/release/imgtool packed "$out/$board.elf" "target/$TARGET/release/unpack" "$out/$board.bin" >&2
-echo "$out/$board.bin"
+for target in "${!boards_of[@]}"; do
+    # shellcheck disable=SC2086
+    cross_cargo "$target" build -q --release ${boards_of[$target]} ${KERNEL_FEATURES:+--features "$KERNEL_FEATURES"}
+    cross_cargo "$target" build -q --release -p unpack
+done
+for board in "$@"; do
+    board_info "$board"
+    out=${BUILD_DIR:-build}/$board
+    mkdir -p "$out"
+    cp "target/$TARGET/release/$board" "$out/$board.elf"
+    target/release/imgtool packed "$out/$board.elf" "target/$TARGET/release/unpack" "$out/$board.bin" >&2
+    echo "$out/$board.bin"
+done

@@ -19,7 +19,7 @@ echo "== host unit tests (cargo test)"
 cargo test --quiet
 
 echo "== board images"
-for board in $ALL_BOARDS; do tools/build.sh "$board"; done
+tools/build.sh all
 tools/sdcard.sh orangepi-pc
 
 echo "== game: rules and browser (node --test)"
