@@ -69,7 +69,7 @@ report() {
         "wifi_frame (the access point's 802.11 parsers: \`Header\`, \`PsPoll\`, \`Elements\`, management bodies, LLC/SNAP, Ethernet," \
         "\`rsn::check_station_rsn\`), wifi_station (\`AccessPoint\` over a sequence of radio frames, Ethernet frames, ACK reports and" \
         "polls, open or WPA2; every frame it transmits must parse), leaderboard_journal (\`Journal::open\` on any area, then appends" \
-        "that must come back), leaderboard_post (\`Booth::submit\`: serde-json-core and the replay), syn_gate (\`SynGate::admits\` on every received frame). Each also asserts a few invariants (see the sources)."
+        "that must come back), leaderboard_post (\`Booth::submit\`: serde-json-core and the replay), syn_gate (\`SynGate::admits\` on every received frame), rt2800_rx (\`rt2800::wire::parse_rx\` on an RT5370's bulk IN transfers). Each also asserts a few invariants (see the sources)."
     echo "- Corpus: seeded by fuzz/seeds.py, kept in fuzz/corpus/ between runs (ignored by git); runs and coverage are this run's."
     echo
     echo "| target | runs | crashes | coverage (libFuzzer cov) | corpus files | crash |"

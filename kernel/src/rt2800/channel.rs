@@ -17,14 +17,18 @@ use super::Error;
 pub const MAX_CHANNEL: u8 = 13;
 
 /// N and K of channels 1-13 (rf_vals_3x; R is 2 for all).
+#[rustfmt::skip]
 const PLL: [(u8, u8); MAX_CHANNEL as usize] =
     [(241, 2), (241, 7), (242, 2), (242, 7), (243, 2), (243, 7), (244, 2), (244, 7), (245, 2), (245, 7), (246, 2), (246, 7), (247, 2)];
 const PLL_R: u8 = 2;
 
 /// RFCSR55 and RFCSR59 of the RT5390F without Bluetooth, channels 1-13.
+#[rustfmt::skip]
 const R55_REV_F: [u8; 13] = [0x23, 0x23, 0x23, 0x23, 0x13, 0x13, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03];
+#[rustfmt::skip]
 const R59_REV_F: [u8; 13] = [0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x06, 0x05, 0x04];
 /// RFCSR59 of the older RT5390 and of the RT5392.
+#[rustfmt::skip]
 const R59: [u8; 13] = [0x8f, 0x8f, 0x8f, 0x8f, 0x8f, 0x8f, 0x8f, 0x8d, 0x8a, 0x88, 0x88, 0x87, 0x87];
 
 /// RFCSR1: RF_BLOCK_EN, PLL_PD, RX0_PD, TX0_PD (on), RX1_PD, TX1_PD.

@@ -191,33 +191,38 @@ pub fn read<B: Rt2800Bus>(csr: &mut Csr<B>, autorun: bool) -> Result<[u8; EEPROM
     Ok(image)
 }
 
+/// An RT5370 dongle's eFuse image, cut to the words the driver reads (the
+/// rest erased): address 00:0f:55:6b:c8:41, one chain, trim 0x24, LNA 4.
+#[cfg(test)]
+pub(crate) fn tests_image() -> [u8; EEPROM_LEN] {
+    let mut image = [0xffu8; EEPROM_LEN];
+    let mut put = |word: usize, value: u16| image[2 * word..2 * word + 2].copy_from_slice(&value.to_le_bytes());
+    put(0x00, 0x5370);
+    put(0x01, 0x0101);
+    put(0x02, 0x0f00);
+    put(0x03, 0x6b55);
+    put(0x04, 0x41c8);
+    put(0x1a, 0x0011);
+    put(0x1b, 0x0000);
+    put(0x1d, 0x1a24);
+    put(0x22, 0x0a04);
+    for w in 0..7 {
+        put(0x29 + w, 0x1c1c);
+        put(0x30 + w, 0x1c1c);
+    }
+    put(0x29, 0x1e1d);
+    put(0x6f, 0x6666);
+    put(0x70, 0xaaaa);
+    put(0x78, 0x6a02);
+    image
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// An RT5370 dongle's eFuse image as Linux's debugfs shows it, cut to
-    /// the words the driver reads (the rest erased).
-    pub(crate) fn rt5370_image() -> [u8; EEPROM_LEN] {
-        let mut image = [0xffu8; EEPROM_LEN];
-        let mut put = |word: usize, value: u16| image[2 * word..2 * word + 2].copy_from_slice(&value.to_le_bytes());
-        put(0x00, 0x5370);
-        put(0x01, 0x0101);
-        put(0x02, 0x0f00);
-        put(0x03, 0x6b55);
-        put(0x04, 0x41c8);
-        put(0x1a, 0x0011);
-        put(0x1b, 0x0000);
-        put(0x1d, 0x1a24);
-        put(0x22, 0x0a04);
-        for w in 0..7 {
-            put(0x29 + w, 0x1c1c);
-            put(0x30 + w, 0x1c1c);
-        }
-        put(0x29, 0x1e1d);
-        put(0x6f, 0x6666);
-        put(0x70, 0xaaaa);
-        put(0x78, 0x6a02);
-        image
+    fn rt5370_image() -> [u8; EEPROM_LEN] {
+        tests_image()
     }
 
     #[test]

@@ -120,6 +120,15 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn debians_rt2870_bin_passes_the_checks_once_fetched() {
+        // tools/firmware.sh puts it here; without it (a fresh checkout) there is nothing to check.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../build/firmware/rt2870.bin");
+        if let Ok(file) = std::fs::read(path) {
+            assert_eq!(image_for_rt5370(&file).map(<[u8]>::len), Ok(IMAGE_LEN));
+        }
+    }
+
+    #[test]
     fn bad_files_are_refused() {
         let file = fake_file();
         assert_eq!(image_for_rt5370(&file[..IMAGE_LEN]), Err(FirmwareError::Length(IMAGE_LEN)));

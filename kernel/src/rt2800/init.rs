@@ -139,7 +139,10 @@ const MAC_INIT: &[Step] = &[
     ),
     // TXOP truncation on (timeout, AC, rate group, user mode, MIMO PS,
     // reserved as the vendor driver), EXT_CCA_DLY 88.
-    Step::Modify(regs::TXOP_CTRL_CFG, &[(Field(0x0000_007f), 0x3f), (Field(0x0000_0080), 0), (Field(0x0000_ff00), 88), (Field(0x000f_0000), 0)]),
+    Step::Modify(
+        regs::TXOP_CTRL_CFG,
+        &[(Field(0x0000_007f), 0x3f), (Field(0x0000_0080), 0), (Field(0x0000_ff00), 88), (Field(0x000f_0000), 0)],
+    ),
     Step::Write(regs::TXOP_HLDR_ET, 0x0000_0002),
     // AUTO_RTS_RETRY_LIMIT 32, RTS_THRES 2347 (off), no RTS fallback.
     Step::Modify(regs::TX_RTS_CFG, &[(Field(0x0000_00ff), 32), (Field(0x00ff_ff00), 2347), (Field(0x0100_0000), 0)]),
@@ -147,7 +150,13 @@ const MAC_INIT: &[Step] = &[
     // SIFS 16 µs for CCK and OFDM (as the Ralink driver), XIFS 4, EIFS 314, BB_RXEND_ENABLE.
     Step::Modify(
         regs::XIFS_TIME_CFG,
-        &[(Field(0x0000_00ff), 16), (Field(0x0000_ff00), 16), (Field(0x000f_0000), 4), (Field(0x1ff0_0000), 314), (Field(0x2000_0000), 1)],
+        &[
+            (Field(0x0000_00ff), 16),
+            (Field(0x0000_ff00), 16),
+            (Field(0x000f_0000), 4),
+            (Field(0x1ff0_0000), 314),
+            (Field(0x2000_0000), 1),
+        ],
     ),
     Step::Write(regs::PWR_PIN_CFG, 0x0000_0003),
     Step::Write(regs::SHARED_KEY_MODE_BASE, 0),
@@ -306,6 +315,7 @@ fn init_bbp<B: Rt2800Bus>(csr: &mut Csr<B>, chip: Chip, eeprom: &Eeprom) -> Resu
 
 /// RFCSR values of rt2800_init_rfcsr_5390 over USB: (register, value
 /// before revision F, value from revision F).
+#[rustfmt::skip]
 const RFCSR_5390: &[(u8, u8, u8)] = &[
     (1, 0x0f, 0x0f), (2, 0x80, 0x80), (3, 0x88, 0x88), (5, 0x10, 0x10), (6, 0xa0, 0xe0), (7, 0x00, 0x00),
     (10, 0x53, 0x53), (11, 0x4a, 0x4a), (12, 0x46, 0x46), (13, 0x9f, 0x9f), (14, 0x00, 0x00), (15, 0x00, 0x00),
@@ -320,6 +330,7 @@ const RFCSR_5390: &[(u8, u8, u8)] = &[
 ];
 
 /// RFCSR values of rt2800_init_rfcsr_5392.
+#[rustfmt::skip]
 const RFCSR_5392: &[(u8, u8)] = &[
     (1, 0x17), (3, 0x88), (5, 0x10), (6, 0xe0), (7, 0x00), (10, 0x53), (11, 0x4a), (12, 0x46), (13, 0x9f),
     (14, 0x00), (15, 0x00), (16, 0x00), (18, 0x03), (19, 0x4d), (20, 0x00), (21, 0x8d), (22, 0x20), (23, 0x0b),
