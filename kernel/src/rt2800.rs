@@ -10,6 +10,7 @@
 //! are in `wire`, the register map in `regs`.
 
 #![deny(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod bus;
 mod channel;

@@ -48,6 +48,8 @@ pub mod mode {
 pub trait Rt2800Bus {
     /// A vendor control transfer to the device, host to device
     /// (bmRequestType 0x40), with `data` as its data stage (may be empty).
+    /// Its time limit must allow a second: the firmware start request
+    /// (`mode::FIRMWARE`) takes that long, as Linux's REGISTER_TIMEOUT_FIRMWARE allows.
     fn vendor_out(&mut self, request: u8, value: u16, index: u16, data: &[u8]) -> Result<(), BusError>;
     /// A vendor control transfer from the device (bmRequestType 0xc0) that
     /// fills all of `data`; a short answer is `BusError::Stall`.

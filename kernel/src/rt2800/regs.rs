@@ -3,7 +3,7 @@
 //! datasheets name them, so a reader can look each one up.
 //!
 //! Only addresses and field masks live here; what is written when is in
-//! `init` (bring-up tables), `firmware` and `device`.
+//! `init` (bring-up tables), `channel`, `firmware` and `device`.
 
 /// A bit field of a 32-bit register, by its mask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,8 +56,6 @@ pub const WPDMA_TX_WRITEBACK_DONE: Field = Field(0x0000_0040);
 pub const USB_DMA_CFG: u16 = 0x02a0;
 /// USB_DMA_CFG_RX_BULK_AGG_TIMEOUT.
 pub const USB_RX_BULK_AGG_TIMEOUT: Field = Field(0x0000_00ff);
-/// USB_DMA_CFG_RX_BULK_AGG_LIMIT.
-pub const USB_RX_BULK_AGG_LIMIT: Field = Field(0x0000_ff00);
 /// USB_DMA_CFG_RX_BULK_EN.
 pub const USB_RX_BULK_EN: Field = Field(0x0040_0000);
 /// USB_DMA_CFG_TX_BULK_EN.
@@ -133,8 +131,6 @@ pub const BBP_CSR_READ_CONTROL: Field = Field(0x0001_0000);
 pub const BBP_CSR_BUSY: Field = Field(0x0002_0000);
 /// BBP_CSR_CFG_BBP_RW_MODE (1: parallel access).
 pub const BBP_CSR_RW_MODE: Field = Field(0x0008_0000);
-/// LED_CFG: LED timing and modes.
-pub const LED_CFG: u16 = 0x102c;
 
 /// XIFS_TIME_CFG: SIFS and EIFS.
 pub const XIFS_TIME_CFG: u16 = 0x1100;
@@ -256,8 +252,6 @@ pub const HW_BEACON_SIZE: usize = 512;
 
 /// MCU commands (HOST_CMD_CSR).
 pub mod mcu {
-    /// MCU_SLEEP.
-    pub const SLEEP: u8 = 0x30;
     /// MCU_WAKEUP.
     pub const WAKEUP: u8 = 0x31;
     /// MCU_BOOT_SIGNAL: the firmware's first command after loading.

@@ -28,6 +28,7 @@ enum Op {
 struct FakeDongle {
     chip_id: u32,
     autorun: bool,
+    efuse_present: bool,
     efuse: [u8; EEPROM_LEN],
     regs: BTreeMap<u16, u32>,
     bbp: [u8; 256],
@@ -52,6 +53,7 @@ impl FakeDongle {
         Self {
             chip_id: 0x5390_0502,
             autorun: false,
+            efuse_present: true,
             efuse: super::eeprom::tests_image(),
             regs: BTreeMap::new(),
             bbp,
@@ -88,7 +90,8 @@ impl FakeDongle {
             regs::PBF_SYS_CTRL => 0,
             regs::BBP_CSR_CFG | regs::RF_CSR_CFG => self.latched,
             regs::H2M_MAILBOX_CSR => self.mailbox & 0x00ff_ffff,
-            regs::EFUSE_CTRL => 0x8000_0000,
+            regs::EFUSE_CTRL if self.efuse_present => 0x8000_0000,
+            regs::EFUSE_CTRL => 0,
             regs::EFUSE_DATA0..=regs::EFUSE_DATA3 => {
                 let block = 2 * ((self.regs.get(&regs::EFUSE_CTRL).copied().unwrap_or(0) >> 17) & 0x1ff) as usize;
                 let at = block + usize::from(regs::EFUSE_DATA3 - offset);
@@ -211,6 +214,11 @@ impl Rt2800Bus for FakeBus {
             request::MULTI_READ => data.copy_from_slice(&d.read_reg(index).to_le_bytes()[..data.len()]),
             request::DEVICE_MODE if value == mode::AUTORUN => {
                 data.copy_from_slice(&(if d.autorun { 2u32 } else { 0 }).to_le_bytes())
+            }
+            request::EEPROM_READ => {
+                let at = usize::from(index);
+                let image = d.efuse;
+                data.copy_from_slice(image.get(at..at + data.len()).ok_or(BusError::Stall)?);
             }
             _ => return Err(BusError::Stall),
         }
@@ -495,18 +503,24 @@ fn fifteen_frames_in_flight_fill_the_packet_ids() {
     assert!(radio.transmit(&beacon(1, 0, 0), None, 0), "beacons need no packet id");
 }
 
-#[test]
-fn received_frames_lose_their_descriptors_and_pad() {
-    let (mut radio, bus) = up();
-    let frame = unicast_frame();
+/// The bulk IN transfer the chip makes of `frame` (a 24-byte header: no L2 pad).
+fn rx_transfer(frame: &[u8]) -> Vec<u8> {
     let mut transfer = Vec::new();
     transfer.extend_from_slice(&((16 + frame.len()).next_multiple_of(4) as u32).to_le_bytes());
     transfer.extend_from_slice(&(0xffu32 | (frame.len() as u32) << 16).to_le_bytes());
     transfer.extend_from_slice(&[0; 12]);
-    transfer.extend_from_slice(&frame);
+    transfer.extend_from_slice(frame);
     transfer.resize(4 + (16 + frame.len()).next_multiple_of(4), 0);
+    // RXD: MY_BSS, L2PAD.
     transfer.extend_from_slice(&0x4080u32.to_le_bytes());
-    bus.dongle().bulk_in.push_back(Ok(transfer));
+    transfer
+}
+
+#[test]
+fn received_frames_lose_their_descriptors_and_pad() {
+    let (mut radio, bus) = up();
+    let frame = unicast_frame();
+    bus.dongle().bulk_in.push_back(Ok(rx_transfer(&frame)));
     let mut out = [0u8; 2304];
     assert!(matches!(radio.receive(&mut out), Received::Frame(n) if out[..n] == frame[..]));
     assert!(matches!(radio.receive(&mut out), Received::Nothing));
@@ -550,4 +564,125 @@ fn dongle_vanishing_during_bulk_in_poll_is_noticed() {
     let mut out = [0u8; 2304];
     assert!(matches!(radio.receive(&mut out), Received::Nothing));
     assert!(radio.is_gone());
+}
+
+#[test]
+fn eeprom_without_efuse_comes_from_the_vendor_request() {
+    let mut dongle = FakeDongle::rt5370();
+    dongle.efuse_present = false;
+    dongle.efuse[4..10].copy_from_slice(&[0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee]);
+    let bus = FakeBus::new(dongle);
+    let radio = Rt5370::new(bus.clone(), &firmware()).unwrap();
+    assert_eq!(radio.mac_address(), [0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee]);
+    assert!(bus.dongle().writes_to(regs::EFUSE_CTRL).is_empty());
+}
+
+#[test]
+fn rt5372_brings_up_two_chains_with_its_own_tables() {
+    let mut dongle = FakeDongle::rt5370();
+    dongle.chip_id = 0x5392_0222;
+    dongle.efuse[0..2].copy_from_slice(&0x5372u16.to_le_bytes());
+    dongle.efuse[2 * 0x1a..2 * 0x1a + 2].copy_from_slice(&0x0022u16.to_le_bytes());
+    let bus = FakeBus::new(dongle);
+    let mut radio = Rt5370::new(bus.clone(), &firmware()).unwrap();
+    {
+        let d = bus.dongle();
+        let rf = d.rf_writes();
+        assert_eq!(rf[..4], [(2, 0x80), (2, 0x00), (1, 0x17), (3, 0x88)]);
+        assert!(rf.contains(&(50, 0x94)) && rf.contains(&(61, 0x91)));
+        let bbp = d.bbp_writes();
+        assert!(bbp.contains(&(88, 0x90)) && bbp.contains(&(106, 0x12)) && bbp.contains(&(135, 0xf6)));
+        assert!(bbp.contains(&(138, 0x00)), "both DACs and ADCs stay on");
+    }
+    bus.dongle().ops.clear();
+    radio.set_frequency(2412);
+    let d = bus.dongle();
+    let rf = d.rf_writes();
+    // Chain 1's power (RFCSR50) and RX1/TX1 on (RFCSR1); the RT5392's RFCSR59 table.
+    assert_eq!(rf[..6], [(8, 241), (9, 2), (11, 0x4a), (49, 0x9d), (50, 0x9c), (1, 0x3f)]);
+    assert!(rf.contains(&(59, 0x8f)) && !rf.iter().any(|&(reg, _)| reg == 55));
+    assert_eq!(d.writes_to(regs::TX_PIN_CFG), [0x0005_0f0a]);
+}
+
+/// A NIC with nothing on the wire.
+struct QuietNic;
+
+impl crate::net::device::NetDevice for QuietNic {
+    fn mac_address(&self) -> [u8; 6] {
+        [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
+    }
+    fn receive(&mut self, _frame: &mut [u8]) -> Received {
+        Received::Nothing
+    }
+    fn can_transmit(&mut self) -> bool {
+        true
+    }
+    fn transmit(&mut self, _frame: &[u8]) -> bool {
+        true
+    }
+    fn interrupt_ids(&self) -> Vec<u32> {
+        Vec::new()
+    }
+    fn acknowledge_interrupt(&mut self) {}
+}
+
+/// The network loop's clock in the access point test (the bridge takes a `fn`).
+static CLOCK_US: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(5_000_000);
+
+fn now() -> u64 {
+    CLOCK_US.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+fn advance(us: u64) -> u64 {
+    CLOCK_US.fetch_add(us, core::sync::atomic::Ordering::Relaxed) + us
+}
+
+/// The phone's frames to join an open "2048": authentication, association request.
+fn join_frames(bssid: [u8; 6]) -> [Vec<u8>; 2] {
+    let phone = [0x02, 0x00, 0x00, 0x00, 0x01, 0x00];
+    let header = |fc: u8, seq: u16| {
+        let mut f = alloc::vec![fc, 0x00, 0x3a, 0x01];
+        for address in [bssid, phone, bssid] {
+            f.extend_from_slice(&address);
+        }
+        f.extend_from_slice(&(seq << 4).to_le_bytes());
+        f
+    };
+    let mut auth = header(0xb0, 1);
+    auth.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
+    let mut assoc = header(0x00, 2);
+    assoc.extend_from_slice(&[0x21, 0x04, 0x05, 0x00, 0x00, 0x04]);
+    assoc.extend_from_slice(b"2048");
+    assoc.extend_from_slice(&[0x01, 0x08, 0x02, 0x04, 0x0b, 0x16, 0x0c, 0x12, 0x18, 0x24]);
+    [auth, assoc]
+}
+
+#[test]
+fn the_access_point_runs_unchanged_on_this_radio() {
+    use crate::net::bridge::{tests::FixedRng, Bridge, BridgeCounters};
+    use crate::net::device::NetDevice;
+
+    let (radio, bus) = up();
+    let bssid = radio.mac_address();
+    let config = wifi::Config { hardware_retry: radio.capabilities().hardware_retry, ..wifi::Config::default() };
+    let ap = core::cell::RefCell::new(wifi::AccessPoint::new(config, bssid, &mut FixedRng).unwrap());
+    let counters = BridgeCounters::default();
+    let mut bridge = Bridge::new(QuietNic, radio, &ap, &counters, now);
+    assert!(bus.dongle().rf_writes().contains(&(8, 243)), "tuned to the access point's channel 6");
+    bridge.service(now());
+    assert_eq!(bus.dongle().blocks_at(regs::HW_BEACON_BASE0).len(), 2, "the first beacon became the template");
+    assert!(bus.dongle().bulk_outs().is_empty(), "and did not go out on the bulk pipe");
+    let mut stack = [0u8; 1518];
+    for frame in join_frames(bssid) {
+        bus.dongle().ops.clear();
+        bus.dongle().bulk_in.push_back(Ok(rx_transfer(&frame)));
+        assert!(matches!(bridge.receive(&mut stack), Received::Nothing));
+        bridge.service(now());
+        let answer = bus.dongle().bulk_outs().pop().expect("the access point answered");
+        let packet_id = answer[11] >> 4;
+        assert_ne!(packet_id, 0, "the answer waits for its ACK");
+        bus.dongle().tx_status.push_back(status_word(packet_id, true));
+        bridge.service(advance(2_000));
+    }
+    assert!(ap.borrow().is_station(&[0x02, 0x00, 0x00, 0x00, 0x01, 0x00]), "the phone joined");
 }
