@@ -686,3 +686,21 @@ fn the_access_point_runs_unchanged_on_this_radio() {
     }
     assert!(ap.borrow().is_station(&[0x02, 0x00, 0x00, 0x00, 0x01, 0x00]), "the phone joined");
 }
+
+#[test]
+fn an_idle_radio_asks_to_be_polled_for_received_frames() {
+    let (mut radio, _bus) = up();
+    assert_eq!(radio.tx_status(40_000), None);
+    assert_eq!(radio.deadline(), Some(42_000), "the bulk IN pipe is polled every 2 ms");
+}
+
+#[test]
+fn a_beacon_too_long_for_its_slot_is_refused() {
+    let (mut radio, bus) = up();
+    bus.dongle().ops.clear();
+    let mut huge = beacon(1, 0, 0);
+    huge.resize(600, 0xdd);
+    assert!(!radio.transmit(&huge, None, 0));
+    assert!(bus.dongle().ops.is_empty(), "the slot and BCN_TIME_CFG are left alone");
+    assert!(!radio.is_gone());
+}
