@@ -91,14 +91,14 @@ impl<B: Rt2800Bus> Rt5370<B> {
         init::config_ap(&mut csr, eeprom.mac)?;
         let bcn_time_cfg = csr.read(regs::BCN_TIME_CFG)?;
         info!(
-            "rt2800: RT{:04x} rev {:04x} ({:?}, {}T{}R{}), MAC {:02x?}, up",
+            "rt2800: RT{:04x} rev {:04x} ({:?}, {}T{}R{}), MAC {}, up",
             chip.rt,
             chip.rev,
             eeprom.rf,
             eeprom.tx_chains,
             eeprom.rx_chains,
             if autorun { ", autorun firmware" } else { "" },
-            eeprom.mac
+            wifi::Mac(&eeprom.mac)
         );
         Ok(Self {
             csr,

@@ -105,7 +105,7 @@ impl Eeprom {
         let mut mac = [0u8; 6];
         mac.copy_from_slice(&image[2 * word::MAC_ADDR..2 * word::MAC_ADDR + 6]);
         if mac[0] & 1 != 0 || mac == [0; 6] {
-            warn!("rt2800: EEPROM holds no valid MAC address ({mac:02x?}); using a fixed local one");
+            warn!("rt2800: EEPROM holds no valid MAC address ({}); using a fixed local one", wifi::Mac(&mac));
             mac = FALLBACK_MAC;
         }
         let conf0 = read_word(image, word::NIC_CONF0);
