@@ -28,6 +28,42 @@ mod tests;
 pub use bus::{BusError, Rt2800Bus};
 pub use device::Rt5370;
 
+/// USB vendor and product ids of RT5370/RT5372 dongles (Linux rt2800usb's
+/// RT53xx list): the USB core hands a device with one of these to
+/// `Rt5370::new`. The chip itself is checked again at bring-up (MAC_CSR0).
+pub const USB_IDS: &[(u16, u16)] = &[
+    (0x043e, 0x7a12), // Arcadyan
+    (0x043e, 0x7a32),
+    (0x0b05, 0x17e8), // ASUS USB-N14
+    (0x13d3, 0x3329), // AzureWave
+    (0x13d3, 0x3365),
+    (0x2001, 0x3c15), // D-Link
+    (0x2001, 0x3c19),
+    (0x2001, 0x3c1c),
+    (0x2001, 0x3c1d),
+    (0x2001, 0x3c1e),
+    (0x2001, 0x3c20),
+    (0x2001, 0x3c22),
+    (0x2001, 0x3c23),
+    (0x043e, 0x7a22), // LG Innotek
+    (0x043e, 0x7a42),
+    (0x04da, 0x1801), // Panasonic
+    (0x04da, 0x1800),
+    (0x04da, 0x23f6),
+    (0x0471, 0x2104), // Philips
+    (0x0471, 0x2126),
+    (0x0471, 0x2180),
+    (0x0471, 0x2181),
+    (0x0471, 0x2182),
+    (0x148f, 0x5370), // Ralink RT5370
+    (0x148f, 0x5372), // Ralink RT5372
+];
+
+/// Whether a USB device (idVendor, idProduct) is a dongle this driver takes.
+pub fn drives(vendor: u16, product: u16) -> bool {
+    USB_IDS.contains(&(vendor, product))
+}
+
 /// Why the driver gave up on an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -704,3 +704,12 @@ fn a_beacon_too_long_for_its_slot_is_refused() {
     assert!(bus.dongle().ops.is_empty(), "the slot and BCN_TIME_CFG are left alone");
     assert!(!radio.is_gone());
 }
+
+#[test]
+fn ralink_and_branded_rt53xx_ids_are_driven() {
+    assert!(super::drives(0x148f, 0x5370));
+    assert!(super::drives(0x148f, 0x5372));
+    assert!(super::drives(0x2001, 0x3c19), "D-Link DWA-125 rev D");
+    assert!(!super::drives(0x148f, 0x3070), "an RT3070 is another chip");
+    assert!(!super::drives(0x0bda, 0x8179));
+}
