@@ -55,15 +55,15 @@ pub trait Rt2800Bus {
     /// fills all of `data`; a short answer is `BusError::Stall`.
     fn vendor_in(&mut self, request: u8, value: u16, index: u16, data: &mut [u8]) -> Result<(), BusError>;
     /// Queues one bulk OUT transfer on the first bulk OUT endpoint (0x01 on
-    /// the RT5370, its EDCA queue); Ok once the host controller owns a copy
-    /// of the bytes (the driver reuses its buffer at once).
+    /// the RT5370); Ok once the host controller owns a copy of the bytes
+    /// (the driver reuses its buffer at once).
     fn bulk_out(&mut self, data: &[u8]) -> Result<(), BusError>;
     /// The next completed bulk IN transfer from the first bulk IN endpoint
-    /// (0x81), copied
-    /// into `buf` (its length); `None` when nothing has arrived. Never waits:
-    /// the USB stack keeps a transfer queued on the endpoint in the background.
+    /// (0x81), copied into `buf` (its length); `None` when nothing has
+    /// arrived. Never waits: the USB stack keeps a transfer queued on the
+    /// endpoint in the background.
     fn poll_bulk_in(&mut self, buf: &mut [u8]) -> Option<Result<usize, BusError>>;
-    /// Busy-waits `us` microseconds: the chip's settle times during bring-up
-    /// (1 ms steps; every wait of the driver has a bound).
+    /// Busy-waits `us` microseconds (50 µs to 10 ms): the chip's settle
+    /// times and the pauses between polls of a busy bit, each wait bounded.
     fn delay_us(&mut self, us: u32);
 }

@@ -8,9 +8,10 @@
 //! and the driver recognises it (frame control subtype 8) and writes it
 //! into beacon slot 0, which the chip sends at each TBTT with its own
 //! timestamp and sequence number. CCMP stays in software (the `wifi`
-//! crate): hardware keys would need the WCID table kept in step with the
-//! station table for a few percent of CPU saved, so the key tables are
-//! cleared and every frame is sent with WIV set (IV already in the frame).
+//! crate already does it): hardware keys would need the WCID and key tables
+//! kept in step with the station table and every rekeying, so the key
+//! tables are cleared and every frame is sent with WIV set (its IV is
+//! already in the frame).
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
