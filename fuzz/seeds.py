@@ -172,6 +172,23 @@ SEEDS["wifi_eapol"] = [
     eapol_records([(3, MSG2[:60]), (1, eapol_key(0x0B0A))]),  # truncated; a request
 ]
 
+def rt2800_rx(frame, header, l2pad=True, rxd=0x80):  # an RT5370 bulk IN transfer: RXINFO, RXWI, frame, pad, RXD
+    pad = (-header % 4) if l2pad else 0
+    packet = (16 + len(frame) + pad + 3) // 4 * 4
+    body = struct.pack("<IIII", 0xFF | len(frame) << 16, 0, 0x2A, 0) + frame[:header] + bytes(pad) + frame[header:]
+    return struct.pack("<I", packet) + body.ljust(packet, b"\0") + struct.pack("<I", rxd | (0x4000 if l2pad else 0))
+
+
+PROBE = wifi(0x0040, b"\xff" * 6, STA, b"\xff" * 6, bytes([0, 4]) + b"2048" + RATES)
+QOS = struct.pack("<HH", 0x0188, 0x002C) + BSSID + STA + BSSID + struct.pack("<HH", 0x30, 0) + bytes.fromhex("aaaa030000000800")
+SEEDS["rt2800_rx"] = [
+    rt2800_rx(PROBE, 24),  # a phone's probe request
+    rt2800_rx(wifi(0x00B0, BSSID, STA, BSSID, bytes([0, 0, 1, 0, 0, 0])), 24),  # authentication
+    rt2800_rx(QOS, 26),  # QoS data: 2 bytes of L2 pad after the header
+    rt2800_rx(QOS, 26, l2pad=False),
+    rt2800_rx(PROBE, 24, rxd=0x180),  # CRC error
+]
+
 out = sys.argv[1]
 for target, seeds in SEEDS.items():
     os.makedirs(os.path.join(out, target), exist_ok=True)

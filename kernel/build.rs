@@ -73,6 +73,31 @@ fn main() {
     fs::write(out.join("site.rs"), table).expect("writing OUT_DIR");
 
     embed_tls_material(&workspace, &out);
+    embed_rt2870_firmware(&workspace, &out);
+}
+
+/// The RT2870/RT5370 USB Wi-Fi firmware (kernel/src/rt2800/firmware.rs):
+/// embedded when `RT2870_FIRMWARE` names the file (tools/build.sh sets it
+/// for boards with USB, from tools/firmware.sh), absent otherwise, so host
+/// tests and boards without USB never need it. Its size and CRCs are
+/// checked when the driver loads it.
+fn embed_rt2870_firmware(workspace: &Path, out: &Path) {
+    println!("cargo:rerun-if-env-changed=RT2870_FIRMWARE");
+    let code = match env::var("RT2870_FIRMWARE") {
+        Ok(file) if !file.is_empty() => {
+            let path = if Path::new(&file).is_absolute() { PathBuf::from(&file) } else { workspace.join(&file) };
+            if !path.is_file() {
+                panic!("RT2870_FIRMWARE={} is not a file (tools/firmware.sh fetches it)", path.display());
+            }
+            println!("cargo:rerun-if-changed={}", path.display());
+            format!("Some(include_bytes!({:?}))", path.display().to_string())
+        }
+        _ => "None".to_string(),
+    };
+    let generated = out.join("rt2870_firmware.rs");
+    if fs::read_to_string(&generated).ok().as_deref() != Some(code.as_str()) {
+        fs::write(&generated, code).expect("writing OUT_DIR");
+    }
 }
 
 /// Walks `dir`, recording (URL path, file path) for every visible file.

@@ -23,6 +23,7 @@ pub mod counters;
 pub mod dtb;
 pub mod net;
 pub mod partition;
+pub mod rt2800;
 pub mod sd;
 pub mod services;
 
