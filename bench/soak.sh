@@ -45,7 +45,7 @@ wire() {  # tapN, vhostN and vdhostN on bridge brN; vphoneN in the phone namespa
     ip netns exec "$1" ip link set lo up; ip netns exec "$1" ip link set "$2" up
   done
   ip link set "$TAP" up; ip link set "br$N" up
-  ns ip addr add 10.42.0.250/24 dev "vphone$N"
+  ns ip addr add 10.42.0.5/24 dev "vphone$N"  # outside the DHCP pool (10.42.0.10-250) the churn draws from
 }
 cleanup() {
   [[ -z $CHURN ]] || kill "$CHURN" 2>/dev/null || true
