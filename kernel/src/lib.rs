@@ -25,6 +25,7 @@ pub mod net;
 pub mod partition;
 pub mod sd;
 pub mod services;
+pub mod usb;
 
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]

@@ -10,6 +10,7 @@ pub mod gic;
 pub mod mii;
 pub mod mmio;
 pub mod ns16550;
+pub mod ohci;
 pub mod pl011;
 pub mod sun4i_emac;
 pub mod sun4i_intc;
