@@ -273,3 +273,7 @@ pub fn enumerate(host: &mut dyn HostController, port: usize, address: u8, name: 
     let product = read_string(host, pipe, device.product_string).unwrap_or_default();
     Ok(DeviceInfo { name, address, speed, device, configurations, manufacturer, product })
 }
+
+#[cfg(test)]
+#[path = "bus/tests.rs"]
+pub(crate) mod tests;

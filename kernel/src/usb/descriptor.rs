@@ -293,31 +293,62 @@ pub fn first_language(bytes: &[u8]) -> Result<Option<u16>, DescriptorError> {
 pub(crate) mod tests {
     use super::*;
 
-    /// QEMU 7.2's `usb-net` device descriptor (GET_DESCRIPTOR, captured on
-    /// the orangepi-pc machine).
+    // Captured from QEMU 7.2's devices on the orangepi-pc machine, through
+    // this stack's own OHCI driver (GET_DESCRIPTOR answers, byte for byte).
+
+    /// `usb-net`'s device descriptor: CDC class, two configurations.
     pub const USB_NET_DEVICE: [u8; 18] = [
-        0x12, 0x01, 0x00, 0x02, 0x02, 0x00, 0x00, 0x40, 0x25, 0x05, 0xa2, 0xa4, 0x00, 0x00, 0x01, 0x02, 0x03, 0x02,
+        0x12, 0x01, 0x00, 0x02, 0x02, 0x00, 0x00, 0x40, 0x25, 0x05, 0xa2, 0xa4, 0x00, 0x00, 0x01, 0x02, 0x0a, 0x02,
     ];
 
-    /// A keyboard's device descriptor (QEMU `usb-kbd`): class 0, each interface says its own.
+    /// `usb-net`'s first configuration (value 2): RNDIS, whose control
+    /// interface is CDC class 2, subclass 2 (ACM), protocol 0xff.
+    pub const USB_NET_RNDIS_CONFIG: [u8; 67] = [
+        0x09, 0x02, 0x43, 0x00, 0x02, 0x02, 0x09, 0xc0, 0x32, 0x09, 0x04, 0x00, 0x00, 0x01, 0x02, 0x02, 0xff, 0x06,
+        0x05, 0x24, 0x00, 0x10, 0x01, 0x05, 0x24, 0x01, 0x00, 0x01, 0x04, 0x24, 0x02, 0x00, 0x05, 0x24, 0x06, 0x00,
+        0x01, 0x07, 0x05, 0x81, 0x03, 0x10, 0x00, 0x20, 0x09, 0x04, 0x01, 0x00, 0x02, 0x0a, 0x00, 0x00, 0x04, 0x07,
+        0x05, 0x82, 0x02, 0x40, 0x00, 0x00, 0x07, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00,
+    ];
+
+    /// `usb-net`'s second configuration (value 1): CDC Ethernet, a control
+    /// interface with header, union and Ethernet functional descriptors,
+    /// and a data interface whose alternate setting 1 has the bulk endpoints.
+    pub const USB_NET_ECM_CONFIG: [u8; 80] = [
+        0x09, 0x02, 0x50, 0x00, 0x02, 0x01, 0x07, 0xc0, 0x32, 0x09, 0x04, 0x00, 0x00, 0x01, 0x02, 0x06, 0x00, 0x05,
+        0x05, 0x24, 0x00, 0x10, 0x01, 0x05, 0x24, 0x06, 0x00, 0x01, 0x0d, 0x24, 0x0f, 0x03, 0x00, 0x00, 0x00, 0x00,
+        0xea, 0x05, 0x00, 0x00, 0x00, 0x07, 0x05, 0x81, 0x03, 0x10, 0x00, 0x20, 0x09, 0x04, 0x01, 0x00, 0x00, 0x0a,
+        0x00, 0x00, 0x00, 0x09, 0x04, 0x01, 0x01, 0x02, 0x0a, 0x00, 0x00, 0x04, 0x07, 0x05, 0x82, 0x02, 0x40, 0x00,
+        0x00, 0x07, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00,
+    ];
+
+    /// `usb-kbd`'s device descriptor: class 0, each interface says its own.
     pub const USB_KBD_DEVICE: [u8; 18] = [
         0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, 0x27, 0x06, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x0b, 0x01,
     ];
 
-    /// QEMU's `usb-kbd` configuration: one HID interface, a HID class
-    /// descriptor (type 0x21, skipped) and an interrupt IN endpoint.
+    /// `usb-kbd`'s configuration: one HID boot-keyboard interface, a HID
+    /// class descriptor (type 0x21, skipped) and an interrupt IN endpoint.
     pub const USB_KBD_CONFIG: [u8; 34] = [
-        0x09, 0x02, 0x22, 0x00, 0x01, 0x01, 0x07, 0xa0, 0x32, // configuration
-        0x09, 0x04, 0x00, 0x00, 0x01, 0x03, 0x01, 0x01, 0x00, // interface 0: HID boot keyboard
-        0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x3f, 0x00, // HID
-        0x07, 0x05, 0x81, 0x03, 0x08, 0x00, 0x07, // endpoint 0x81 interrupt, 8 bytes
+        0x09, 0x02, 0x22, 0x00, 0x01, 0x01, 0x08, 0xa0, 0x32, 0x09, 0x04, 0x00, 0x00, 0x01, 0x03, 0x01, 0x01, 0x00,
+        0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x3f, 0x00, 0x07, 0x05, 0x81, 0x03, 0x08, 0x00, 0x0a,
+    ];
+
+    /// `usb-storage`'s device descriptor.
+    pub const USB_STORAGE_DEVICE: [u8; 18] = [
+        0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, 0xf4, 0x46, 0x01, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03, 0x01,
+    ];
+
+    /// `usb-storage`'s configuration: mass storage, SCSI, bulk-only, two bulk endpoints.
+    pub const USB_STORAGE_CONFIG: [u8; 32] = [
+        0x09, 0x02, 0x20, 0x00, 0x01, 0x01, 0x04, 0xc0, 0x00, 0x09, 0x04, 0x00, 0x00, 0x02, 0x08, 0x06, 0x50, 0x00,
+        0x07, 0x05, 0x81, 0x02, 0x40, 0x00, 0x00, 0x07, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00,
     ];
 
     #[test]
     fn device_descriptor_of_usb_net_parses() {
         let d = DeviceDescriptor::parse(&USB_NET_DEVICE).unwrap();
         assert_eq!((d.vendor, d.product, d.class, d.max_packet0, d.configurations), (0x0525, 0xa4a2, 2, 64, 2));
-        assert_eq!((d.manufacturer_string, d.product_string, d.serial_string), (1, 2, 3));
+        assert_eq!((d.manufacturer_string, d.product_string, d.serial_string), (1, 2, 10));
     }
 
     #[test]
@@ -348,13 +379,46 @@ pub(crate) mod tests {
         let config = Configuration::parse(&USB_KBD_CONFIG).unwrap();
         assert_eq!(config.value, 1);
         assert_eq!(config.interfaces.len(), 1);
+        assert_eq!(config.name_string, 8);
         let interface = &config.interfaces[0];
         assert_eq!((interface.class, interface.subclass, interface.protocol), (3, 1, 1));
         assert_eq!(
             interface.endpoints,
-            [EndpointDescriptor { address: 0x81, transfer: TransferType::Interrupt, max_packet: 8, interval: 7 }]
+            [EndpointDescriptor { address: 0x81, transfer: TransferType::Interrupt, max_packet: 8, interval: 10 }]
         );
         assert!(interface.class_specific.is_empty());
+    }
+
+    #[test]
+    fn usb_net_ecm_configuration_keeps_functional_descriptors_and_both_data_settings() {
+        let config = Configuration::parse(&USB_NET_ECM_CONFIG).unwrap();
+        assert_eq!(config.value, 1);
+        let summary: Vec<_> = config.interfaces.iter().map(|i| (i.number, i.alternate, i.class, i.subclass, i.endpoints.len())).collect();
+        assert_eq!(summary, [(0, 0, 2, 6, 1), (1, 0, 0x0a, 0, 0), (1, 1, 0x0a, 0, 2)]);
+        let subtypes: Vec<_> = config.interfaces[0].class_specific.iter().map(|d| d[2]).collect();
+        assert_eq!(subtypes, [0x00, 0x06, 0x0f]);
+        let bulk = &config.interfaces[2].endpoints;
+        assert_eq!(bulk.iter().map(|e| (e.address, e.transfer, e.max_packet)).collect::<Vec<_>>(), [(0x82, TransferType::Bulk, 64), (0x02, TransferType::Bulk, 64)]);
+        assert!(bulk[0].is_in() && !bulk[1].is_in());
+    }
+
+    #[test]
+    fn storage_configuration_has_two_bulk_endpoints() {
+        let config = Configuration::parse(&USB_STORAGE_CONFIG).unwrap();
+        let interface = &config.interfaces[0];
+        assert_eq!((interface.class, interface.subclass, interface.protocol), (8, 6, 0x50));
+        assert_eq!(interface.endpoints.len(), 2);
+        assert_eq!(DeviceDescriptor::parse(&USB_STORAGE_DEVICE).unwrap().vendor, 0x46f4);
+    }
+
+    #[test]
+    fn every_prefix_of_a_real_configuration_is_refused_without_panicking() {
+        for fixture in [&USB_NET_ECM_CONFIG[..], &USB_NET_RNDIS_CONFIG, &USB_KBD_CONFIG, &USB_STORAGE_CONFIG] {
+            for len in 0..fixture.len() {
+                assert!(Configuration::parse(&fixture[..len]).is_err(), "{len} bytes of {fixture:02x?}");
+            }
+            assert!(Configuration::parse(fixture).is_ok());
+        }
     }
 
     #[test]

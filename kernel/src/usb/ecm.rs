@@ -91,10 +91,10 @@ pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
     if digits.len() != 12 {
         return None;
     }
+    let nibble = |digit: u8| char::from(digit).to_digit(16).map(|value| value as u8);
     let mut mac = [0u8; 6];
     for (byte, pair) in mac.iter_mut().zip(digits.chunks_exact(2)) {
-        let pair = core::str::from_utf8(pair).ok()?;
-        *byte = u8::from_str_radix(pair, 16).ok()?;
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
     }
     Some(mac)
 }
@@ -284,3 +284,7 @@ impl NetDevice for EcmNic {
         Some(self.next_port_poll_us)
     }
 }
+
+#[cfg(test)]
+#[path = "ecm/tests.rs"]
+mod tests;
