@@ -47,8 +47,8 @@ while [ $# -gt 0 ]; do
         --wifi) wifi=$2; shift ;;
         --disk) disk=$2; shift ;;
         --usb-net) usb_net=1 ;;
-        --usb-kbd) usb+=(-device usb-kbd,bus=usb-bus.5,id=usbkbd0) ;;
-        --usb-storage) usb+=(-drive "file=$2,if=none,format=raw,id=usbdisk0" -device usb-storage,bus=usb-bus.6,drive=usbdisk0,id=usbstick0); shift ;;
+        --usb-kbd) usb+=(-device usb-kbd,bus=usb-bus.5,port=1,id=usbkbd0) ;;
+        --usb-storage) usb+=(-drive "file=$2,if=none,format=raw,id=usbdisk0" -device usb-storage,bus=usb-bus.6,port=1,drive=usbdisk0,id=usbstick0); shift ;;
         -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
@@ -88,7 +88,7 @@ fi
 if [ -n "$usb_net" ]; then
     # QEMU's usb-net is a full-speed device: on an OHCI's bus (usb-bus.4-7;
     # the EHCIs' usb-bus.0-3 take high-speed devices only).
-    nic=(-netdev "$netdev" -device usb-net,netdev=n0,bus=usb-bus.4,id=usbnet0)
+    nic=(-netdev "$netdev" -device usb-net,netdev=n0,bus=usb-bus.4,port=1,id=usbnet0)
 elif [ -n "$QEMU_NIC" ]; then
     # The SoC's own EMAC: QEMU wires it from -nic (it has no virtio-mmio bus).
     nic=(-nic "${netdev/id=n0/id=n0,model=$QEMU_NIC}")
