@@ -229,13 +229,16 @@ impl<'a> UsbDevice<'a> {
     }
 
     /// Selects configuration `value` (bConfigurationValue); its endpoints
-    /// become usable.
+    /// become usable, their data toggles reset on both sides (USB 2.0 9.1.1.5).
     pub fn set_configuration(&mut self, value: u8) -> Result<(), UsbError> {
+        self.host.release(self.info.address);
         self.control_out(request::OUT_DEVICE, request::SET_CONFIGURATION, u16::from(value), 0, &[])
     }
 
-    /// Selects alternate setting `alternate` of interface `interface`.
+    /// Selects alternate setting `alternate` of interface `interface`
+    /// (endpoint toggles reset, as for `set_configuration`).
     pub fn set_interface(&mut self, interface: u8, alternate: u8) -> Result<(), UsbError> {
+        self.host.release(self.info.address);
         self.control_out(request::OUT_INTERFACE, request::SET_INTERFACE, u16::from(alternate), u16::from(interface), &[])
     }
 

@@ -42,6 +42,9 @@ pub enum DescriptorError {
     EndpointOutsideInterface,
     /// More interfaces than this host keeps.
     TooManyInterfaces,
+    /// A field holds a value it cannot have (an iMACAddress string that is
+    /// not 12 hex digits).
+    BadValue,
 }
 
 /// The device descriptor (USB 2.0 table 9-8): who the device is.

@@ -110,7 +110,7 @@ fn start(bus: &mut UsbBus, id: DeviceId, function: &EcmFunction) -> Result<[u8; 
         log::debug!("USB {}: packet filter refused ({error:?})", device.info().name);
     }
     let text = device.string(function.mac_string)?;
-    parse_mac(&text).ok_or(UsbError::Descriptor(super::descriptor::DescriptorError::BadLength(text.len() as u8)))
+    parse_mac(&text).ok_or(UsbError::Descriptor(super::descriptor::DescriptorError::BadValue))
 }
 
 /// The adapter in use.
@@ -126,6 +126,10 @@ struct Adapter {
 pub struct EcmNic {
     bus: UsbBus,
     adapter: Option<Adapter>,
+    /// An adapter stopped by a transfer error while still plugged in:
+    /// started again on the next port poll (once: if that fails too, it
+    /// waits to be plugged in again).
+    stopped: Option<DeviceId>,
     mac: [u8; 6],
     rx: Vec<u8>,
     next_port_poll_us: u64,
@@ -148,7 +152,7 @@ impl EcmNic {
             ignore(&bus, id);
         }
         match nic {
-            Some((adapter, mac)) => Ok(Self { bus, adapter: Some(adapter), mac, rx: alloc::vec![0; RX_TRANSFER], next_port_poll_us: 0 }),
+            Some((adapter, mac)) => Ok(Self { bus, adapter: Some(adapter), stopped: None, mac, rx: alloc::vec![0; RX_TRANSFER], next_port_poll_us: 0 }),
             None => Err(bus),
         }
     }
@@ -166,18 +170,30 @@ impl EcmNic {
                     self.adapter = None;
                 }
                 Event::Detached(_) => {}
-                Event::Attached(id) if self.adapter.is_none() => match try_start(&mut self.bus, id) {
-                    Some((function, mac)) => {
-                        if mac != self.mac {
-                            log::warn!("USB Ethernet adapter has another MAC address; the appliance keeps using {}", MacDisplay(self.mac));
-                        }
-                        self.adapter = Some(Adapter { id, function });
+                Event::Attached(id) if self.adapter.is_none() => {
+                    if !self.adopt(id) {
+                        ignore(&self.bus, id);
                     }
-                    None => ignore(&self.bus, id),
-                },
+                }
                 Event::Attached(id) => ignore(&self.bus, id),
             }
         }
+        // A stopped adapter still plugged in (its port did not change) gets another start.
+        if let Some(id) = self.stopped.take() {
+            if self.adapter.is_none() && self.bus.info(id).is_some() {
+                self.adopt(id);
+            }
+        }
+    }
+
+    /// Starts `id` as the adapter if it is one; false if it is not (or did not start).
+    fn adopt(&mut self, id: DeviceId) -> bool {
+        let Some((function, mac)) = try_start(&mut self.bus, id) else { return false };
+        if mac != self.mac {
+            log::warn!("USB Ethernet adapter has another MAC address; the appliance keeps using {}", MacDisplay(self.mac));
+        }
+        self.adapter = Some(Adapter { id, function });
+        true
     }
 
     /// Takes the adapter down after a transfer error (the port poll then
@@ -186,6 +202,7 @@ impl EcmNic {
         if let Some(adapter) = self.adapter.take() {
             let name = self.bus.info(adapter.id).map(|i| i.name.clone()).unwrap_or_default();
             log::warn!("USB {name}: Ethernet {what} failed ({error:?}): adapter stopped");
+            self.stopped = Some(adapter.id);
         }
         self.next_port_poll_us = 0;
     }

@@ -41,6 +41,8 @@ pub struct FakeDevice {
     pub rx: VecDeque<Vec<u8>>,
     /// What the host sent on bulk OUT.
     pub tx: Vec<Vec<u8>>,
+    /// The next bulk OUT transfer stalls.
+    pub stall_next_out: bool,
 }
 
 impl FakeDevice {
@@ -147,7 +149,7 @@ impl HostController for FakeHost {
     fn bulk_out(&mut self, pipe: Pipe, data: &[u8]) -> Result<(), UsbError> {
         let mut state = self.0.borrow_mut();
         let device = state.device_at(pipe.device)?;
-        if device.configuration.is_none() {
+        if device.configuration.is_none() || core::mem::take(&mut device.stall_next_out) {
             return Err(UsbError::Stall);
         }
         device.tx.push(data.to_vec());

@@ -108,3 +108,18 @@ fn bus_without_an_adapter_is_given_back() {
     let events = bus.poll();
     assert!(EcmNic::claim(bus, &events).is_err());
 }
+
+#[test]
+fn adapter_stopped_by_a_transfer_error_is_started_again_while_plugged_in() {
+    let (mut bus, state) = fake_bus(1);
+    state.borrow_mut().plug(0, FakeDevice::usb_net());
+    let events = bus.poll();
+    let mut nic = EcmNic::claim(bus, &events).ok().unwrap();
+    state.borrow_mut().ports[0].as_mut().unwrap().stall_next_out = true;
+    assert!(!nic.transmit(&frame(60)));
+    assert!(!nic.is_up());
+    nic.service(1_000_000);
+    assert!(nic.is_up());
+    assert!(nic.transmit(&frame(61)));
+    assert_eq!(state.borrow().ports[0].as_ref().unwrap().tx, [frame(61)]);
+}
