@@ -20,7 +20,7 @@
 #   --usb-net          orangepi-pc: the NIC is a USB CDC Ethernet adapter (-device usb-net, id usbnet0,
 #                      on OHCI0's bus usb-bus.4) instead of the EMAC, with the same port forwards
 #   --usb-kbd          orangepi-pc: a USB keyboard on OHCI1 (id usbkbd0)
-#   --usb-storage FILE orangepi-pc: a USB stick holding FILE (raw) on OHCI2 (id usbstick0)
+#   --usb-storage FILE orangepi-pc: a high-speed USB stick holding FILE (raw) on EHCI0 (usb-bus.0, id usbstick0)
 #   --disk FILE|none   the leaderboard's storage: virt boards a virtio-blk disk (default
 #                      BUILD_DIR/BOARD/leaderboard.img, 128 KiB), orangepi-pc an SD card (default
 #                      BUILD_DIR/BOARD/leaderboard-card.img, 1 MiB, by imgtool leaderboard-card;
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
         --disk) disk=$2; shift ;;
         --usb-net) usb_net=1 ;;
         --usb-kbd) usb+=(-device usb-kbd,bus=usb-bus.5,port=1,id=usbkbd0) ;;
-        --usb-storage) usb+=(-drive "file=$2,if=none,format=raw,id=usbdisk0" -device usb-storage,bus=usb-bus.6,port=1,drive=usbdisk0,id=usbstick0); shift ;;
+        --usb-storage) usb+=(-drive "file=$2,if=none,format=raw,id=usbdisk0" -device usb-storage,bus=usb-bus.0,port=1,drive=usbdisk0,id=usbstick0); shift ;;
         -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;

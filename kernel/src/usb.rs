@@ -4,8 +4,8 @@
 //! drivers themselves (`ecm`, CDC Ethernet as the board's NIC).
 //!
 //! Nothing here touches registers, so it all compiles and is tested on the
-//! host against a fake controller; `drivers::ohci` is the one real
-//! controller so far. The host side is hand-written: the well-kept `no_std`
+//! host against a fake controller; `drivers::ohci` (full and low speed)
+//! and `drivers::ehci` (high speed) are the real controllers. The host side is hand-written: the well-kept `no_std`
 //! crates (`usb-device`, `embassy-usb`) are device-side stacks.
 
 #![deny(unsafe_code)]
@@ -55,6 +55,9 @@ pub enum UsbError {
     NoResources,
     /// An argument the controller cannot carry (too long a buffer).
     Invalid,
+    /// A USB 2.0 controller's port found a full- or low-speed device and
+    /// handed it to its companion controller, which enumerates it instead.
+    Companion,
 }
 
 impl From<descriptor::DescriptorError> for UsbError {

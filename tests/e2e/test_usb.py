@@ -3,8 +3,8 @@
 QEMU's `usb-net` (CDC Ethernet, full speed) sits on the H3's first OHCI; the
 kernel enumerates it, takes it as the NIC instead of the EMAC, and serves the
 site byte for byte over it, also to 16 keep-alive clients at once. A USB
-keyboard and a USB stick plugged in beside it are enumerated, logged and
-ignored. Unplugging the adapter (QEMU monitor `device_del`) stops its driver
+keyboard (full speed, on the second OHCI) and a USB stick (high speed, on
+the first EHCI) plugged in beside it are enumerated, logged and ignored. Unplugging the adapter (QEMU monitor `device_del`) stops its driver
 while the appliance carries on; plugging it back (`device_add`) resumes
 serving. Over a TAP device, a phone's DHCP client gets a lease through USB.
 The image comes from tools/build.sh orangepi-pc.
@@ -41,8 +41,9 @@ def test_usb_adapter_is_the_nic_and_serves_the_site_byte_for_byte_beside_a_keybo
     assert "NIC up: 52:54:00:12:34:57" in log
     assert "USB 2-1: 0627:0001 QEMU USB Keyboard, full speed" in log
     assert "USB 2-1: HID device, no driver here: ignored" in log
-    assert "USB 3-1: 46f4:0001 QEMU USB HARDDRIVE, full speed" in log
-    assert "USB 3-1: mass storage device, no driver here: ignored" in log
+    assert "USB: 4 OHCI and 4 EHCI controllers up" in log
+    assert "USB 5-1: 46f4:0001 QEMU USB HARDDRIVE, high speed" in log, "the stick is on the first EHCI"
+    assert "USB 5-1: mass storage device, no driver here: ignored" in log
     assert "sun8i EMAC" not in log, "the EMAC is not used when a USB adapter is the NIC"
     guest.wait_for_http()
     assert_site_served_byte_for_byte(guest)

@@ -20,12 +20,12 @@ use crate::usb::ecm::EcmNic;
 const INTERNAL_PHY: u8 = 1;
 
 /// The four HCI blocks (USB1-3 are host only; USB0 is the OTG port's host
-/// side) and their OHCI interrupts (H3 manual 4.3 and 4.6).
+/// side) and their EHCI and OHCI interrupts (H3 manual 4.3 and 4.6).
 const USB_HOSTS: [UsbHost; 4] = [
-    UsbHost::at(0x01c1_a000, 32 + 73),
-    UsbHost::at(0x01c1_b000, 32 + 75),
-    UsbHost::at(0x01c1_c000, 32 + 77),
-    UsbHost::at(0x01c1_d000, 32 + 79),
+    UsbHost::at(0x01c1_a000, 32 + 72, 32 + 73),
+    UsbHost::at(0x01c1_b000, 32 + 74, 32 + 75),
+    UsbHost::at(0x01c1_c000, 32 + 76, 32 + 77),
+    UsbHost::at(0x01c1_d000, 32 + 78, 32 + 79),
 ];
 
 /// Starts the USB host ports and enumerates what is plugged in; the first
@@ -35,8 +35,8 @@ fn usb_nic() -> Option<Box<dyn NetDevice>> {
     // Clock gates of EHCI0-3 and OHCI0-3 (CCU bus gating 0, bits 24-31);
     // the four PHYs out of reset with their clocks and the OHCIs' 12 MHz
     // clocks (USBPHY_CFG); the EHCIs' resets pulsed, so that whatever a boot
-    // loader left them doing stops and their ports go to the OHCIs; the
-    // OHCIs' resets lifted (bus soft reset 0).
+    // loader left them doing stops; the resets of all eight lifted (bus soft
+    // reset 0).
     let gates = [
         sunxi::ccu(0x60, 0, 0xff << 24),
         sunxi::ccu(0xcc, 0, 0xf | (0xf << 8) | (0xf << 16)),

@@ -10,6 +10,7 @@ use crate::drivers::generic_timer::GenericTimerAlarm;
 use crate::drivers::gic::Gic;
 use crate::drivers::mmio::{Mmio, RegisterSetup};
 use crate::drivers::ns16550::Ns16550;
+use crate::drivers::ehci::Ehci;
 use crate::drivers::ohci::Ohci;
 use crate::devices::BlockStore;
 use crate::drivers::sunxi_mmc::{FifoAt, SunxiMmc};
@@ -129,18 +130,20 @@ pub fn pio(offset: usize, clear: u32, set: u32) -> RegisterSetup {
 
 /// One USB host port's controllers: the EHCI's registers (its "HCI"
 /// block, with the PHY's pass-by register at +0x800), the OHCI companion's at
-/// +0x400, and the OHCI's interrupt (GIC number).
+/// +0x400, and their interrupts (GIC numbers).
 pub struct UsbHost {
     /// The whole HCI block.
     pub hci: Mmio,
+    /// The EHCI's interrupt.
+    pub ehci_irq: u32,
     /// The OHCI's interrupt.
     pub ohci_irq: u32,
 }
 
 impl UsbHost {
-    /// The HCI block at `base` (0x1000 long) whose OHCI raises `ohci_irq`.
-    pub const fn at(base: usize, ohci_irq: u32) -> Self {
-        Self { hci: window(base, 0x1000), ohci_irq }
+    /// The HCI block at `base` (0x1000 long) whose EHCI and OHCI raise these interrupts.
+    pub const fn at(base: usize, ehci_irq: u32, ohci_irq: u32) -> Self {
+        Self { hci: window(base, 0x1000), ehci_irq, ohci_irq }
     }
 }
 
@@ -154,11 +157,11 @@ fn usb_phy_passby(hci: Mmio, clear_siddq: bool) {
     }
 }
 
-/// The USB bus on the OHCI controllers of `hosts` (full- and low-speed
-/// devices; the EHCIs, which would take high-speed ones, are left in reset
-/// state, which hands every port to its OHCI companion). `gates` opens the
-/// clocks and lifts the resets first. A controller that does not answer is
-/// logged and left out.
+/// The USB bus on `hosts`: their OHCIs first (buses 1 to n: full- and
+/// low-speed devices), then their EHCIs (buses n+1 to 2n: high-speed
+/// devices; a slower one found there is handed to the OHCI beside it).
+/// `gates` opens the clocks and lifts the resets first. A controller that
+/// does not start is logged and left out.
 pub fn usb_bus(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool) -> UsbBus {
     gates.iter().for_each(RegisterSetup::apply);
     let mut controllers: alloc::vec::Vec<Box<dyn HostController>> = alloc::vec::Vec::new();
@@ -169,6 +172,13 @@ pub fn usb_bus(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool) ->
             Err(error) => log::warn!("USB: OHCI at {:#x} not started ({error:?})", host.hci.address() + 0x400),
         }
     }
-    log::info!("USB: {} OHCI controllers up", controllers.len());
+    let ohcis = controllers.len();
+    for host in hosts {
+        match Ehci::new(host.hci.window(0, 0x400), host.ehci_irq) {
+            Ok(ehci) => controllers.push(Box::new(ehci)),
+            Err(error) => log::warn!("USB: EHCI at {:#x} not started ({error:?})", host.hci.address()),
+        }
+    }
+    log::info!("USB: {ohcis} OHCI and {} EHCI controllers up", controllers.len() - ohcis);
     UsbBus::new(controllers)
 }

@@ -5,6 +5,7 @@
 //! chip layer (see `chip`) says which drivers a SoC has and where.
 
 pub mod dma;
+pub mod ehci;
 pub mod generic_timer;
 pub mod gic;
 pub mod mii;

@@ -165,6 +165,10 @@ impl UsbBus {
                         host.ports[port] = Port::Device(id, Box::new(info));
                         events.push(Event::Attached(id));
                     }
+                    Err(UsbError::Companion) => {
+                        log::debug!("USB {name}: not high speed, handed to the companion controller");
+                        host.ports[port] = Port::Empty;
+                    }
                     Err(error) => {
                         log::warn!("USB {name}: enumeration failed ({error:?}): ignored until plugged in again");
                         host.controller.release(address);
