@@ -189,6 +189,30 @@ SEEDS["rt2800_rx"] = [
     rt2800_rx(PROBE, 24, rxd=0x180),  # CRC error
 ]
 
+# usb_descriptor: descriptors captured from QEMU's usb-net and usb-kbd (kernel/src/usb/descriptor.rs),
+# and their enumeration: each control answer is [len u8][bytes] in the order enumeration asks.
+USB_NET_DEVICE = bytes.fromhex("12010002020000402505a2a4000001020a02")
+USB_NET_CONFIGS = [bytes.fromhex("09024300020209c03209040000010202ff06052400100105240100010424020005240600010705810310002009040100020a0000040705820240000007050202400000"), bytes.fromhex("09025000020107c032090400000102060005052400100105240600010d240f0300000000ea050000000705810310002009040100000a00000009040101020a0000040705820240000007050202400000")]
+USB_KBD_DEVICE = bytes.fromhex("120100020000000827060100000001040b01")
+USB_KBD_CONFIG = bytes.fromhex("09022200010108a032090400000103010100092111010001223f000705810308000a")
+LANGUAGES, QEMU = bytes.fromhex("04030904"), bytes.fromhex("0a03510045004d005500")
+
+
+def usb_answers(answers):
+    return b"".join(bytes([len(a)]) + a for a in answers)
+
+
+def usb_enumeration(device, configs, product):
+    answers = [device[:8], device] + [a for c in configs for a in (c[:9], c)] + [LANGUAGES, QEMU, LANGUAGES, product]
+    return usb_answers(answers)
+
+
+SEEDS["usb_descriptor"] = [
+    USB_NET_DEVICE, *USB_NET_CONFIGS, USB_KBD_CONFIG, QEMU,
+    usb_enumeration(USB_NET_DEVICE, USB_NET_CONFIGS, bytes.fromhex("3c0352004e004400490053002f00510045004d005500200055005300420020004e006500740077006f0072006b002000440065007600690063006500")),
+    usb_enumeration(USB_KBD_DEVICE, [USB_KBD_CONFIG], bytes.fromhex("2403510045004d005500200055005300420020004b006500790062006f00610072006400")),
+]
+
 out = sys.argv[1]
 for target, seeds in SEEDS.items():
     os.makedirs(os.path.join(out, target), exist_ok=True)

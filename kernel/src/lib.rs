@@ -26,6 +26,7 @@ pub mod partition;
 pub mod rt2800;
 pub mod sd;
 pub mod services;
+pub mod usb;
 
 #[cfg(target_os = "none")]
 #[allow(unsafe_code)]

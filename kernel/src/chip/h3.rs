@@ -1,10 +1,12 @@
 //! Allwinner H3 (4x Cortex-A7): GIC-400 and the generic timer; the sun8i
 //! EMAC at SPI 82 driving the SoC's internal 10/100 PHY, which the kernel
-//! selects, powers and clocks through system control and the CCU.
+//! selects, powers and clocks through system control and the CCU; four USB
+//! host ports (EHCI + OHCI each, SPI 72-79). A USB Ethernet adapter found at
+//! boot is the NIC instead of the EMAC.
 
 use alloc::boxed::Box;
 
-use super::sunxi::{self, SUN8I_EMAC};
+use super::sunxi::{self, UsbHost, SUN8I_EMAC};
 use super::{Chip, Devices};
 use crate::devices::Uart;
 use crate::drivers::sun8i_emac::{Sun8iEmac, Sun8iEmacConfig};
@@ -12,9 +14,41 @@ use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
 use crate::time::Clock;
+use crate::usb::ecm::EcmNic;
 
 /// The internal PHY's MDIO address, as the syscon write below sets it.
 const INTERNAL_PHY: u8 = 1;
+
+/// The four HCI blocks (USB1-3 are host only; USB0 is the OTG port's host
+/// side) and their EHCI and OHCI interrupts (H3 manual 4.3 and 4.6).
+const USB_HOSTS: [UsbHost; 4] = [
+    UsbHost::at(0x01c1_a000, 32 + 72, 32 + 73),
+    UsbHost::at(0x01c1_b000, 32 + 74, 32 + 75),
+    UsbHost::at(0x01c1_c000, 32 + 76, 32 + 77),
+    UsbHost::at(0x01c1_d000, 32 + 78, 32 + 79),
+];
+
+/// Starts the USB host ports and enumerates what is plugged in; the first
+/// CDC Ethernet adapter among them becomes the NIC (`None`: no adapter,
+/// and the bus is let go).
+fn usb_nic() -> Option<Box<dyn NetDevice>> {
+    // Clock gates of EHCI0-3 and OHCI0-3 (CCU bus gating 0, bits 24-31);
+    // the four PHYs out of reset with their clocks and the OHCIs' 12 MHz
+    // clocks (USBPHY_CFG); the EHCIs' resets pulsed, so that whatever a boot
+    // loader left them doing stops; the resets of all eight lifted (bus soft
+    // reset 0).
+    let gates = [
+        sunxi::ccu(0x60, 0, 0xff << 24),
+        sunxi::ccu(0xcc, 0, 0xf | (0xf << 8) | (0xf << 16)),
+        sunxi::ccu(0x2c0, 0xf << 24, 0),
+        sunxi::ccu(0x2c0, 0, 0xff << 24),
+        // USB0's PHY routed to its HCI rather than to the OTG controller.
+        sunxi::usb_otg_phy(0x20, 1 << 0, 0),
+    ];
+    let mut bus = sunxi::usb_bus(&gates, &USB_HOSTS, true);
+    let events = bus.poll();
+    EcmNic::claim(bus, &events).ok().map(|nic| Box::new(nic) as Box<dyn NetDevice>)
+}
 
 /// An H3 whose EMAC drives the internal PHY (Orange Pi PC, NanoPi NEO).
 pub struct H3;
@@ -45,7 +79,7 @@ impl Chip for H3 {
         ];
         setup.iter().for_each(|step| step.apply());
         let config = Sun8iEmacConfig { regs: SUN8I_EMAC, intid: 32 + 82, phy: Some(INTERNAL_PHY) };
-        let nic = Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
+        let nic = usb_nic().or_else(|| Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
         // MMC0's AHB clock gate and bus reset.
         let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8), sunxi::ccu(0x2c0, 0, 1 << 8)], FifoAt::Sun6i);
         sunxi::with_gic(nic, storage)

@@ -10,6 +10,8 @@ use crate::drivers::generic_timer::GenericTimerAlarm;
 use crate::drivers::gic::Gic;
 use crate::drivers::mmio::{Mmio, RegisterSetup};
 use crate::drivers::ns16550::Ns16550;
+use crate::drivers::ehci::Ehci;
+use crate::drivers::ohci::Ohci;
 use crate::devices::BlockStore;
 use crate::drivers::sunxi_mmc::{FifoAt, SunxiMmc};
 use crate::drivers::watchdog::Watchdog;
@@ -17,6 +19,8 @@ use crate::net::device::NetDevice;
 use crate::partition::{AreaError, Partition};
 use crate::sd::{CardError, HostError, SdCard};
 use crate::time;
+use crate::usb::bus::UsbBus;
+use crate::usb::HostController;
 
 /// UART0, the debug port every board wires to its serial header.
 pub static UART0: Ns16550 = Ns16550::new(window(0x01c2_8000, 0x400), 2);
@@ -110,7 +114,71 @@ pub fn ccu(offset: usize, clear: u32, set: u32) -> RegisterSetup {
     RegisterSetup { reg: CCU.window(offset, 4), clear, set }
 }
 
+/// A change to the USB OTG PHY's register at `offset` (H3/A64: USB0's
+/// routing between the OTG controller and HCI0 at +0x20).
+pub fn usb_otg_phy(offset: usize, clear: u32, set: u32) -> RegisterSetup {
+    RegisterSetup { reg: USB_OTG_PHY.window(offset, 4), clear, set }
+}
+
+/// The USB PHY control block of USB0 (H3/A64).
+const USB_OTG_PHY: Mmio = window(0x01c1_9400, 0x100);
+
 /// A change to the pin-controller register at `offset`.
 pub fn pio(offset: usize, clear: u32, set: u32) -> RegisterSetup {
     RegisterSetup { reg: PIO.window(offset, 4), clear, set }
+}
+
+/// One USB host port's controllers: the EHCI's registers (its "HCI"
+/// block, with the PHY's pass-by register at +0x800), the OHCI companion's at
+/// +0x400, and their interrupts (GIC numbers).
+pub struct UsbHost {
+    /// The whole HCI block.
+    pub hci: Mmio,
+    /// The EHCI's interrupt.
+    pub ehci_irq: u32,
+    /// The OHCI's interrupt.
+    pub ohci_irq: u32,
+}
+
+impl UsbHost {
+    /// The HCI block at `base` (0x1000 long) whose EHCI and OHCI raise these interrupts.
+    pub const fn at(base: usize, ehci_irq: u32, ohci_irq: u32) -> Self {
+        Self { hci: window(base, 0x1000), ehci_irq, ohci_irq }
+    }
+}
+
+/// The HCI's PHY control: pass-by of the ULPI interface and the AHB burst
+/// modes the EHCI and OHCI need (Linux's phy-sun4i-usb "passby"), and on the
+/// H3/A64 the PHY's power-down bit (SIDDQ) cleared.
+fn usb_phy_passby(hci: Mmio, clear_siddq: bool) {
+    hci.window(0x800, 4).modify(0, 0, (1 << 10) | (1 << 9) | (1 << 8) | (1 << 0));
+    if clear_siddq {
+        hci.window(0x810, 4).modify(0, 1 << 1, 0);
+    }
+}
+
+/// The USB bus on `hosts`: their OHCIs first (buses 1 to n: full- and
+/// low-speed devices), then their EHCIs (buses n+1 to 2n: high-speed
+/// devices; a slower one found there is handed to the OHCI beside it).
+/// `gates` opens the clocks and lifts the resets first. A controller that
+/// does not start is logged and left out.
+pub fn usb_bus(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool) -> UsbBus {
+    gates.iter().for_each(RegisterSetup::apply);
+    let mut controllers: alloc::vec::Vec<Box<dyn HostController>> = alloc::vec::Vec::new();
+    for host in hosts {
+        usb_phy_passby(host.hci, clear_siddq);
+        match Ohci::new(host.hci.window(0x400, 0x400), host.ohci_irq) {
+            Ok(ohci) => controllers.push(Box::new(ohci)),
+            Err(error) => log::warn!("USB: OHCI at {:#x} not started ({error:?})", host.hci.address() + 0x400),
+        }
+    }
+    let ohcis = controllers.len();
+    for host in hosts {
+        match Ehci::new(host.hci.window(0, 0x400), host.ehci_irq) {
+            Ok(ehci) => controllers.push(Box::new(ehci)),
+            Err(error) => log::warn!("USB: EHCI at {:#x} not started ({error:?})", host.hci.address()),
+        }
+    }
+    log::info!("USB: {ohcis} OHCI and {} EHCI controllers up", controllers.len() - ohcis);
+    UsbBus::new(controllers)
 }

@@ -5,11 +5,13 @@
 //! chip layer (see `chip`) says which drivers a SoC has and where.
 
 pub mod dma;
+pub mod ehci;
 pub mod generic_timer;
 pub mod gic;
 pub mod mii;
 pub mod mmio;
 pub mod ns16550;
+pub mod ohci;
 pub mod pl011;
 pub mod sun4i_emac;
 pub mod sun4i_intc;

@@ -1,0 +1,307 @@
+//! CDC Ethernet (ECM, USB CDC 1.2 ECM120): a USB Ethernet adapter as the
+//! board's NIC.
+//!
+//! ECM has no framing of its own: one Ethernet frame is one bulk transfer,
+//! ended by a short (or zero-length) packet. What this module adds is
+//! finding the function in a device's descriptors (the control interface,
+//! its union with the data interface, the MAC address string) and the
+//! `NetDevice` that owns the bus, keeps a bulk-IN transfer queued, and
+//! survives the adapter being unplugged and plugged back.
+
+use alloc::vec::Vec;
+
+use super::bus::{DeviceId, DeviceInfo, Event, UsbBus};
+use super::descriptor::{Configuration, TransferType, CS_INTERFACE};
+use super::{request, UsbError};
+use crate::net::device::{NetDevice, Received, MAX_FRAME};
+
+/// CDC communications interface class, and its Ethernet subclass.
+const CLASS_CDC: u8 = 0x02;
+const SUBCLASS_ECM: u8 = 0x06;
+/// CDC data interface class.
+const CLASS_CDC_DATA: u8 = 0x0a;
+/// Functional descriptor subtypes (CDC 1.2 table 13): union, Ethernet networking.
+const UNION: u8 = 0x06;
+const ETHERNET: u8 = 0x0f;
+/// SET_ETHERNET_PACKET_FILTER (ECM120 6.2.4), and the filter the appliance
+/// wants: directed, broadcast and all-multicast frames.
+const SET_ETHERNET_PACKET_FILTER: u8 = 0x43;
+const FILTER: u16 = 0b0_1110;
+/// Bytes of the bulk-IN transfer kept queued: one whole frame, with room.
+const RX_TRANSFER: usize = 2048;
+/// Smallest Ethernet frame worth handing on (a header).
+const MIN_FRAME: usize = 14;
+/// How often the ports are looked at when no interrupt says so.
+const PORT_POLL_US: u64 = 500_000;
+
+/// Where an ECM function sits in a device's descriptors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EcmFunction {
+    /// bConfigurationValue of the configuration holding it.
+    pub configuration: u8,
+    /// The communications (control) interface.
+    pub control_interface: u8,
+    /// The data interface, and the alternate setting with its bulk endpoints.
+    pub data_interface: u8,
+    /// That alternate setting.
+    pub data_alternate: u8,
+    /// Bulk IN endpoint address.
+    pub bulk_in: u8,
+    /// Bulk OUT endpoint address.
+    pub bulk_out: u8,
+    /// String index of the MAC address (iMACAddress).
+    pub mac_string: u8,
+}
+
+impl EcmFunction {
+    /// Finds an ECM function in any of the device's configurations.
+    pub fn find(info: &DeviceInfo) -> Option<Self> {
+        info.configurations.iter().find_map(Self::in_configuration)
+    }
+
+    /// Finds an ECM function in one configuration: a CDC Ethernet control
+    /// interface with union and Ethernet functional descriptors, and the
+    /// data interface the union names, with a bulk IN and a bulk OUT endpoint.
+    pub fn in_configuration(config: &Configuration) -> Option<Self> {
+        config.interfaces.iter().filter(|i| i.class == CLASS_CDC && i.subclass == SUBCLASS_ECM).find_map(|control| {
+            let functional = |subtype| control.class_specific.iter().find(|d| d.get(1) == Some(&CS_INTERFACE) && d.get(2) == Some(&subtype));
+            let data_interface = *functional(UNION)?.get(4)?;
+            let mac_string = *functional(ETHERNET)?.get(3)?;
+            let data = config.interfaces.iter().find(|i| {
+                i.number == data_interface && i.class == CLASS_CDC_DATA && i.endpoints.iter().filter(|e| e.transfer == TransferType::Bulk).count() >= 2
+            })?;
+            let bulk = |is_in: bool| data.endpoints.iter().find(|e| e.transfer == TransferType::Bulk && e.is_in() == is_in).map(|e| e.address);
+            Some(Self {
+                configuration: config.value,
+                control_interface: control.number,
+                data_interface,
+                data_alternate: data.alternate,
+                bulk_in: bulk(true)?,
+                bulk_out: bulk(false)?,
+                mac_string,
+            })
+        })
+    }
+}
+
+/// The MAC address from an iMACAddress string: 12 hex digits, most
+/// significant first (ECM120 5.4).
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let digits = text.as_bytes();
+    if digits.len() != 12 {
+        return None;
+    }
+    let nibble = |digit: u8| char::from(digit).to_digit(16).map(|value| value as u8);
+    let mut mac = [0u8; 6];
+    for (byte, pair) in mac.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(mac)
+}
+
+/// Configures the function on a device: its configuration, the data
+/// interface's bulk alternate setting, the packet filter; its MAC address.
+fn start(bus: &mut UsbBus, id: DeviceId, function: &EcmFunction) -> Result<[u8; 6], UsbError> {
+    let mut device = bus.device(id).ok_or(UsbError::NoDevice)?;
+    device.set_configuration(function.configuration)?;
+    device.set_interface(function.data_interface, function.data_alternate)?;
+    // Optional (ECM120 6.2.4): a device that refuses it still passes frames.
+    if let Err(error) = device.control_out(request::OUT_CLASS_INTERFACE, SET_ETHERNET_PACKET_FILTER, FILTER, u16::from(function.control_interface), &[]) {
+        log::debug!("USB {}: packet filter refused ({error:?})", device.info().name);
+    }
+    let text = device.string(function.mac_string)?;
+    parse_mac(&text).ok_or(UsbError::Descriptor(super::descriptor::DescriptorError::BadValue))
+}
+
+/// The adapter in use.
+struct Adapter {
+    id: DeviceId,
+    function: EcmFunction,
+}
+
+/// A USB CDC Ethernet adapter as the board's NIC. It owns the bus: other
+/// devices plugged in beside the adapter are enumerated, logged and left
+/// alone, and the adapter, if unplugged, is taken up again when it (or
+/// another ECM adapter) comes back.
+pub struct EcmNic {
+    bus: UsbBus,
+    adapter: Option<Adapter>,
+    /// An adapter stopped by a transfer error while still plugged in:
+    /// started again on the next port poll (once: if that fails too, it
+    /// waits to be plugged in again).
+    stopped: Option<DeviceId>,
+    mac: [u8; 6],
+    rx: Vec<u8>,
+    next_port_poll_us: u64,
+}
+
+impl EcmNic {
+    /// Looks at the bus's devices (the events of its first `poll`) and
+    /// starts the first ECM adapter among them; without one, the bus is
+    /// given back so the board can use another NIC.
+    pub fn claim(mut bus: UsbBus, events: &[Event]) -> Result<Self, UsbBus> {
+        let mut nic = None;
+        for event in events {
+            let Event::Attached(id) = *event else { continue };
+            if nic.is_none() {
+                if let Some((function, mac)) = try_start(&mut bus, id) {
+                    nic = Some((Adapter { id, function }, mac));
+                    continue;
+                }
+            }
+            ignore(&bus, id);
+        }
+        match nic {
+            Some((adapter, mac)) => Ok(Self { bus, adapter: Some(adapter), stopped: None, mac, rx: alloc::vec![0; RX_TRANSFER], next_port_poll_us: 0 }),
+            None => Err(bus),
+        }
+    }
+
+    /// True while an adapter is plugged in and started.
+    pub fn is_up(&self) -> bool {
+        self.adapter.is_some()
+    }
+
+    fn poll_ports(&mut self) {
+        for event in self.bus.poll() {
+            match event {
+                Event::Detached(id) if self.adapter.as_ref().is_some_and(|a| a.id == id) => {
+                    log::warn!("USB Ethernet adapter unplugged: the network is down until one is plugged in");
+                    self.adapter = None;
+                }
+                Event::Detached(_) => {}
+                Event::Attached(id) if self.adapter.is_none() => {
+                    if !self.adopt(id) {
+                        ignore(&self.bus, id);
+                    }
+                }
+                Event::Attached(id) => ignore(&self.bus, id),
+            }
+        }
+        // A stopped adapter still plugged in (its port did not change) gets another start.
+        if let Some(id) = self.stopped.take() {
+            if self.adapter.is_none() && self.bus.info(id).is_some() {
+                self.adopt(id);
+            }
+        }
+    }
+
+    /// Starts `id` as the adapter if it is one; false if it is not (or did not start).
+    fn adopt(&mut self, id: DeviceId) -> bool {
+        let Some((function, mac)) = try_start(&mut self.bus, id) else { return false };
+        if mac != self.mac {
+            log::warn!("USB Ethernet adapter has another MAC address; the appliance keeps using {}", MacDisplay(self.mac));
+        }
+        self.adapter = Some(Adapter { id, function });
+        true
+    }
+
+    /// Takes the adapter down after a transfer error (the port poll then
+    /// sees whether it is gone or only failed).
+    fn fail(&mut self, what: &str, error: UsbError) {
+        if let Some(adapter) = self.adapter.take() {
+            let name = self.bus.info(adapter.id).map(|i| i.name.clone()).unwrap_or_default();
+            log::warn!("USB {name}: Ethernet {what} failed ({error:?}): adapter stopped");
+            self.stopped = Some(adapter.id);
+        }
+        self.next_port_poll_us = 0;
+    }
+}
+
+/// Starts `id` if it is an ECM adapter, saying so on the log.
+fn try_start(bus: &mut UsbBus, id: DeviceId) -> Option<(EcmFunction, [u8; 6])> {
+    let info = bus.info(id)?;
+    let function = EcmFunction::find(info)?;
+    let name = info.name.clone();
+    match start(bus, id, &function) {
+        Ok(mac) => {
+            log::info!("USB {name}: CDC Ethernet, MAC {}, bulk IN {:#04x} OUT {:#04x}", MacDisplay(mac), function.bulk_in, function.bulk_out);
+            Some((function, mac))
+        }
+        Err(error) => {
+            log::warn!("USB {name}: CDC Ethernet did not start ({error:?}): ignored");
+            None
+        }
+    }
+}
+
+fn ignore(bus: &UsbBus, id: DeviceId) {
+    if let Some(info) = bus.info(id) {
+        log::info!("USB {}: {} device, no driver here: ignored", info.name, info.classes());
+    }
+}
+
+/// Formats a MAC address the usual way.
+struct MacDisplay([u8; 6]);
+
+impl core::fmt::Display for MacDisplay {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let [a, b, c, d, e, g] = self.0;
+        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
+    }
+}
+
+impl NetDevice for EcmNic {
+    fn mac_address(&self) -> [u8; 6] {
+        self.mac
+    }
+
+    fn receive(&mut self, frame: &mut [u8]) -> Received {
+        let Some(adapter) = &self.adapter else { return Received::Nothing };
+        let (id, endpoint) = (adapter.id, adapter.function.bulk_in);
+        let Some(mut device) = self.bus.device(id) else { return Received::Nothing };
+        match device.bulk_in(endpoint, &mut self.rx) {
+            Ok(None) => Received::Nothing,
+            // The zero-length packet after a frame of whole packets.
+            Ok(Some(0)) => Received::Nothing,
+            Ok(Some(len)) if len < MIN_FRAME || len > MAX_FRAME || len > frame.len() => Received::Dropped,
+            Ok(Some(len)) => {
+                frame[..len].copy_from_slice(&self.rx[..len]);
+                Received::Frame(len)
+            }
+            Err(error) => {
+                self.fail("receive", error);
+                Received::Nothing
+            }
+        }
+    }
+
+    fn can_transmit(&mut self) -> bool {
+        self.adapter.is_some()
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> bool {
+        let Some(adapter) = &self.adapter else { return false };
+        let (id, endpoint) = (adapter.id, adapter.function.bulk_out);
+        let Some(mut device) = self.bus.device(id) else { return false };
+        match device.bulk_out(endpoint, frame) {
+            Ok(()) => true,
+            Err(error) => {
+                self.fail("transmit", error);
+                false
+            }
+        }
+    }
+
+    fn interrupt_ids(&self) -> Vec<u32> {
+        self.bus.irqs()
+    }
+
+    fn acknowledge_interrupt(&mut self) {
+        self.bus.acknowledge_interrupts();
+        // An interrupt may be a port change: look at the ports on the next pass.
+        self.next_port_poll_us = 0;
+    }
+
+    fn service(&mut self, now_us: u64) -> Option<u64> {
+        if now_us >= self.next_port_poll_us {
+            self.poll_ports();
+            self.next_port_poll_us = now_us + PORT_POLL_US;
+        }
+        Some(self.next_port_poll_us)
+    }
+}
+
+#[cfg(test)]
+#[path = "ecm/tests.rs"]
+mod tests;
