@@ -41,6 +41,9 @@ echo "$1" >> "$LEASE_DIR/$interface.events"
 case "$1" in
 bound|renew)
     ip addr replace "$ip/$mask" dev "$interface"
+    # As a phone that uses its lease: the server's MAC is known before a RELEASE is sent to it, so
+    # that unicast is not left waiting for ARP when the deconfig right after it removes the address.
+    busybox ping -c 1 -W 2 "$serverid" >/dev/null 2>&1
     env | grep -E '^(ip|subnet|router|dns|lease|serverid)=' | sort > "$LEASE_DIR/$interface.env.tmp"
     mv "$LEASE_DIR/$interface.env.tmp" "$LEASE_DIR/$interface.env" ;;
 deconfig)
