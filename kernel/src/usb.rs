@@ -145,6 +145,20 @@ pub struct Pipe {
     pub speed: Speed,
 }
 
+impl Pipe {
+    /// Which of a host controller's bulk slots (the pipe each serves, `None`
+    /// while free) carries this pipe: `(index, false)` the one already set up
+    /// for its endpoint, `(index, true)` a free one the driver must set up.
+    /// One slot policy for the OHCI and EHCI drivers.
+    pub fn bulk_slot(&self, slots: impl Iterator<Item = Option<Pipe>> + Clone) -> Result<(usize, bool), UsbError> {
+        let same = |p: &Option<Pipe>| p.is_some_and(|p| p.device == self.device && p.endpoint == self.endpoint);
+        if let Some(index) = slots.clone().position(|p| same(&p)) {
+            return Ok((index, false));
+        }
+        slots.into_iter().position(|p| p.is_none()).map(|index| (index, true)).ok_or(UsbError::NoResources)
+    }
+}
+
 /// What a root-hub port reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct PortStatus {
@@ -270,6 +284,15 @@ impl<'a> UsbDevice<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pipe_keeps_its_bulk_slot_and_a_new_one_takes_the_first_free() {
+        let pipe = |device, endpoint| Pipe { device, endpoint, max_packet: 64, speed: Speed::Full };
+        let slots = [Some(pipe(1, 0x81)), None, Some(pipe(1, 0x02)), None];
+        assert_eq!(pipe(1, 0x02).bulk_slot(slots.iter().copied()), Ok((2, false)));
+        assert_eq!(pipe(2, 0x02).bulk_slot(slots.iter().copied()), Ok((1, true)));
+        assert_eq!(pipe(2, 0x02).bulk_slot([Some(pipe(1, 0x81))].into_iter()), Err(UsbError::NoResources));
+    }
 
     #[test]
     fn setup_packet_is_little_endian_on_the_wire() {

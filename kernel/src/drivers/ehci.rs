@@ -186,11 +186,10 @@ impl Ehci {
     }
 
     fn bulk_slot(&mut self, pipe: Pipe) -> Result<usize, UsbError> {
-        let same = |p: &Pipe| p.device == pipe.device && p.endpoint == pipe.endpoint;
-        if let Some(index) = self.bulk.iter().position(|s| s.pipe.as_ref().is_some_and(same)) {
+        let (index, fresh) = pipe.bulk_slot(self.bulk.iter().map(|s| s.pipe))?;
+        if !fresh {
             return Ok(index);
         }
-        let index = self.bulk.iter().position(|s| s.pipe.is_none()).ok_or(UsbError::NoResources)?;
         let (dma, slot) = (&self.lists.dma, &mut self.bulk[index]);
         slot.pipe = Some(pipe);
         slot.queued = 0;

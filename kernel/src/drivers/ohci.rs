@@ -197,11 +197,10 @@ impl Ohci {
 
     /// The bulk slot of `pipe`, taking a free one on first use.
     fn bulk_slot(&mut self, pipe: Pipe) -> Result<usize, UsbError> {
-        let same = |p: &Pipe| p.device == pipe.device && p.endpoint == pipe.endpoint;
-        let index = match self.bulk.iter().position(|s| s.pipe.as_ref().is_some_and(same)) {
-            Some(index) => return Ok(index),
-            None => self.bulk.iter().position(|s| s.pipe.is_none()).ok_or(UsbError::NoResources)?,
-        };
+        let (index, fresh) = pipe.bulk_slot(self.bulk.iter().map(|s| s.pipe))?;
+        if !fresh {
+            return Ok(index);
+        }
         let direction = if pipe.endpoint & 0x80 != 0 { ED_DIR_IN } else { ED_DIR_OUT };
         let (dma, slot) = (&self.lists.dma, &mut self.bulk[index]);
         slot.pipe = Some(pipe);
