@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 . tools/apt.sh
 . bench/section.sh
+. bench/tap.sh
 [[ $(id -u) == 0 ]] || { echo "bench/load.sh needs root (TAP device, network namespace)" >&2; exit 1; }
 apt_install qemu-system-arm wrk curl busybox iproute2 cpio xz-utils binutils openssl
 
@@ -32,46 +33,24 @@ PATHS="/ $LARGEST"
 N=2060; NS=phone$N; TAP=tap$N
 CACHE=$ROOT/bench/.cache; PEER=$CACHE/load-peer; LOGS=$CACHE/logs; WORK=$(mktemp -d)
 mkdir -p "$LOGS"
-PID=; DHCPD=
+DHCPD=
 log() { echo "[load $SECONDS s] $*" >&2; }
 ns() { ip netns exec "$NS" "$@"; }
 
-unwire() {
-  ip netns del "$NS" 2>/dev/null || true
-  for link in br$N $TAP vhost$N; do ip link del "$link" 2>/dev/null || true; done
-}
-wire() {  # tapN and vhostN on bridge brN; vphoneN in the namespace, on both guests' subnets
-  unwire
-  ip tuntap add dev "$TAP" mode tap
-  ip link add "br$N" type bridge
-  ip link set "$TAP" master "br$N"
-  ip netns add "$NS"
-  ip link add "vphone$N" type veth peer name "vhost$N"
-  ip link set "vhost$N" master "br$N"
-  ip link set "vphone$N" netns "$NS"
-  for link in "$TAP" "br$N" "vhost$N"; do ip link set "$link" up; done
-  ns ip link set lo up; ns ip link set "vphone$N" up
+WIRING="$NS:vphone$N:vhost$N"
+wire() {  # the phone namespace on both guests' subnets
+  tap_wire "$N" "$WIRING"
   ns ip addr add 10.0.2.2/24 dev "vphone$N"      # the peers' gateway (their static address is 10.0.2.15)
   ns ip addr add 10.42.0.250/24 dev "vphone$N"   # beside the appliance (10.42.0.1)
-}
-stop_guest() {
-  [[ -n $PID ]] || return 0
-  kill -- -"$PID" 2>/dev/null || true
-  for _ in {1..50}; do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- -"$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=
 }
 cleanup() {
   stop_guest
   [[ -z $DHCPD ]] || kill "$DHCPD" 2>/dev/null || true
-  unwire; rm -rf "$WORK"
+  tap_unwire "$N" "$WIRING"; rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_guest() {  # $1: command line, $2: console log
-  setsid bash -c "exec $1" </dev/null >"$2" 2>&1 &
-  PID=$!
-}
 wait_serving() {  # $1: URL; up to 120 s for a 200 from inside the namespace
   local deadline=$((SECONDS + 120))
   until ns curl -s -o /dev/null -m 2 -f "$1"; do

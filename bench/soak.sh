@@ -15,46 +15,28 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 . tools/apt.sh
 . bench/section.sh
+. bench/tap.sh
 [[ $(id -u) == 0 ]] || { echo "bench/soak.sh needs root (TAP device, network namespaces)" >&2; exit 1; }
 SECS=${1:-3600}; [[ $SECS =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 apt_install qemu-system-arm curl busybox iproute2 python3
 BOARD=${BOARD:-qemu-virt-armv7}; OUT=${OUT-bench/RESULTS.md}
 N=2062; NS=phone$N; DHCP_NS=dhcp$N; TAP=tap$N
-CACHE=$ROOT/bench/.cache; LOGS=$CACHE/logs; WORK=$(mktemp -d); PID=; CHURN=
+CACHE=$ROOT/bench/.cache; LOGS=$CACHE/logs; WORK=$(mktemp -d); CHURN=
 mkdir -p "$LOGS"
 log() { echo "[soak $SECONDS s] $*" >&2; }
 ns() { ip netns exec "$NS" "$@"; }
 stats() { ns curl -s -m 5 http://10.42.0.1/stats.json; }
 field() { python3 -c 'import json, sys; d = json.loads(sys.argv[1]); [d := d[k] for k in sys.argv[2].split(".")]; print(d)' "$1" "$2"; }
 
-unwire() {
-  ip netns del "$NS" 2>/dev/null || true; ip netns del "$DHCP_NS" 2>/dev/null || true
-  for link in br$N $TAP vhost$N vdhost$N; do ip link del "$link" 2>/dev/null || true; done
-}
-wire() {  # tapN, vhostN and vdhostN on bridge brN; vphoneN in the phone namespace, vdhcpN in the churn one
-  unwire
-  ip tuntap add dev "$TAP" mode tap
-  ip link add "br$N" type bridge
-  ip link set "$TAP" master "br$N"
-  for pair in "$NS vphone$N vhost$N" "$DHCP_NS vdhcp$N vdhost$N"; do
-    set -- $pair
-    ip netns add "$1"
-    ip link add "$2" type veth peer name "$3"
-    ip link set "$3" master "br$N"; ip link set "$3" up
-    ip link set "$2" netns "$1"
-    ip netns exec "$1" ip link set lo up; ip netns exec "$1" ip link set "$2" up
-  done
-  ip link set "$TAP" up; ip link set "br$N" up
+WIRING=("$NS:vphone$N:vhost$N" "$DHCP_NS:vdhcp$N:vdhost$N")
+wire() {
+  tap_wire "$N" "${WIRING[@]}"
   ns ip addr add 10.42.0.5/24 dev "vphone$N"  # outside the DHCP pool (10.42.0.10-250) the churn draws from
 }
 cleanup() {
   [[ -z $CHURN ]] || kill "$CHURN" 2>/dev/null || true
-  if [[ -n $PID ]]; then
-    kill -- -"$PID" 2>/dev/null || true
-    for _ in {1..50}; do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- -"$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true
-  fi
-  unwire; rm -rf "$WORK"
+  stop_guest
+  tap_unwire "$N" "${WIRING[@]}"; rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -87,8 +69,7 @@ mkdir -p "$img/$BOARD"; cp "build/$BOARD/$BOARD.bin" "$img/$BOARD/$BOARD.bin"
 [[ -f build/tls/ca.pem ]] || { echo "no build/tls/ca.pem (tools/build.sh makes it)" >&2; exit 1; }
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC'); LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 wire
-setsid bash -c "exec env BUILD_DIR=$img ./qemu.sh $BOARD --no-build --tap $TAP --disk none" </dev/null >"$LOGS/soak.log" 2>&1 &
-PID=$!
+start_guest "env BUILD_DIR=$img ./qemu.sh $BOARD --no-build --tap $TAP --disk none" "$LOGS/soak.log"
 deadline=$((SECONDS + 120))
 until grep -q "TLS self-test passed" "$LOGS/soak.log"; do
   ((SECONDS < deadline)) && kill -0 "$PID" 2>/dev/null || { cat "$LOGS/soak.log" >&2; echo "the appliance did not come up" >&2; exit 1; }
