@@ -42,7 +42,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 churn() {  # a phone joins and leaves, with a new MAC each time: a lease granted, then released
-  local joined=0 refused=0 mac client
+  local joined=0 refused=0 mac client=
+  # Stopped while a phone holds its lease: that phone leaves too, releasing it.
+  trap '[[ -z $client ]] || { kill -TERM "$client" 2>/dev/null; wait "$client" 2>/dev/null; }; exit 0' TERM
   # While bound the address is on the link and the server's MAC known (a ping): udhcpc sends its
   # RELEASE from that address, and no ARP exchange is left pending when it exits.
   printf '%s\n' '#!/bin/sh' 'case $1 in' \
