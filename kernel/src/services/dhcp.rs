@@ -8,7 +8,6 @@
 
 #![deny(unsafe_code)]
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -18,6 +17,10 @@ use core::net::Ipv4Addr;
 use core::cell::RefCell;
 
 use edge_dhcp::{DhcpOption, Ipv4Addrs, MessageType, Options, Packet};
+
+mod lease_table;
+
+use lease_table::LeaseTable;
 
 use super::config::Config;
 use crate::counters::Counter;
@@ -94,7 +97,7 @@ pub struct DhcpServer {
     /// Every pool address ever handed out, by address. Entries stay after
     /// their lease ends so that a returning phone gets its old address back;
     /// they are reused, least recently used first, once the pool runs dry.
-    table: BTreeMap<u32, Binding>,
+    table: LeaseTable,
     /// Next pool address that was never handed out.
     next_fresh: u64,
     counters: DhcpCounters,
@@ -148,7 +151,7 @@ impl DhcpServer {
             first,
             last,
             portal_url,
-            table: BTreeMap::new(),
+            table: LeaseTable::new(first, addresses(first, last)),
             next_fresh: u64::from(first),
             counters: DhcpCounters::default(),
         }
@@ -175,12 +178,12 @@ impl DhcpServer {
 
     /// Leases given by an ACK that have not ended.
     pub fn leases_active(&self, now_secs: u64) -> usize {
-        self.table.values().filter(|b| b.bound && b.expires > now_secs).count()
+        self.table.iter().filter(|(_, b)| b.bound && b.expires > now_secs).count()
     }
 
     /// Addresses the server hands out.
     pub fn pool_size(&self) -> usize {
-        self.last.checked_sub(self.first).map_or(0, |span| span as usize + 1)
+        addresses(self.first, self.last)
     }
 
     /// Events since boot.
@@ -281,7 +284,7 @@ impl DhcpServer {
 
     /// The lease ends now, but the address stays remembered for this phone.
     fn release(&mut self, ciaddr: Ipv4Addr, mac: Mac, now: u64) -> Result<(), Dropped> {
-        match self.table.get_mut(&u32::from(ciaddr)) {
+        match self.table.get_mut(u32::from(ciaddr)) {
             Some(binding) if binding.owner == Some(mac) => {
                 binding.expires = binding.expires.min(now);
                 binding.bound = false;
@@ -295,7 +298,7 @@ impl DhcpServer {
     /// Another host uses the address: keep it out of the pool for a while.
     fn decline(&mut self, requested: Option<Ipv4Addr>, mac: Mac, now: u64) -> Result<(), Dropped> {
         let addr = requested.ok_or(Dropped::Malformed)?;
-        match self.table.get_mut(&u32::from(addr)) {
+        match self.table.get_mut(u32::from(addr)) {
             Some(binding) if binding.owner == Some(mac) => {
                 *binding = Binding { owner: None, expires: now.saturating_add(DECLINE_HOLD_SECS), bound: false };
                 bump(&mut self.counters.declines);
@@ -308,7 +311,7 @@ impl DhcpServer {
 
     /// A phone took another server's offer: ours is free again.
     fn withdraw_offer(&mut self, mac: Mac, now: u64) {
-        for binding in self.table.values_mut() {
+        for (_, binding) in self.table.bindings_mut() {
             if binding.owner == Some(mac) && !binding.bound {
                 binding.expires = binding.expires.min(now);
             }
@@ -318,7 +321,7 @@ impl DhcpServer {
     /// RFC 2131 4.3.1 order: the phone's current or previous address, the
     /// address it asks for, a never used one, then the one unused longest.
     fn choose(&mut self, mac: Mac, requested: Option<Ipv4Addr>, now: u64) -> Option<u32> {
-        if let Some((&addr, _)) = self.table.iter().find(|(_, b)| b.owner == Some(mac)) {
+        if let Some((addr, _)) = self.table.iter().find(|(_, b)| b.owner == Some(mac)) {
             return Some(addr);
         }
         if let Some(addr) = requested.map(u32::from).filter(|&addr| self.available_to(addr, mac, now)) {
@@ -329,7 +332,7 @@ impl DhcpServer {
                 break;
             }
             self.next_fresh += 1;
-            if !self.table.contains_key(&addr) && addr != u32::from(self.address) {
+            if self.table.get(addr).is_none() && addr != u32::from(self.address) {
                 return Some(addr);
             }
         }
@@ -337,25 +340,25 @@ impl DhcpServer {
             .iter()
             .filter(|(_, b)| b.expires <= now)
             .min_by_key(|(_, b)| (b.owner.is_some(), b.expires))
-            .map(|(&addr, _)| addr)
+            .map(|(addr, _)| addr)
     }
 
     fn available_to(&self, addr: u32, mac: Mac, now: u64) -> bool {
         (self.first..=self.last).contains(&addr)
             && addr != u32::from(self.address)
-            && self.table.get(&addr).is_none_or(|b| b.owner == Some(mac) || b.expires <= now)
+            && self.table.get(addr).is_none_or(|b| b.owner == Some(mac) || b.expires <= now)
     }
 
     /// Gives `addr` to `mac` until `until`; the phone's other address, if
     /// any, becomes free. Re-offering a live lease does not shorten it.
     fn claim(&mut self, addr: u32, mac: Mac, until: u64, bound: bool, now: u64) {
-        for (&other, binding) in self.table.iter_mut() {
+        for (other, binding) in self.table.bindings_mut() {
             if other != addr && binding.owner == Some(mac) {
                 *binding = Binding { owner: None, expires: binding.expires.min(now), bound: false };
             }
         }
         let fresh = Binding { owner: Some(mac), expires: until, bound };
-        let binding = self.table.entry(addr).or_insert(fresh);
+        let Some(binding) = self.table.get_or_insert(addr, fresh) else { return };
         let live_lease = binding.owner == Some(mac) && binding.bound && binding.expires > now;
         if bound || !live_lease {
             *binding = fresh;
@@ -416,6 +419,11 @@ impl DhcpServer {
         };
         Some(DhcpReply { len: bytes.len(), destination, port: CLIENT_PORT })
     }
+}
+
+/// Addresses in the pool `first..=last` (none when `first > last`).
+fn addresses(first: u32, last: u32) -> usize {
+    last.checked_sub(first).map_or(0, |span| span as usize + 1)
 }
 
 fn bump(counter: &mut u32) {
@@ -485,6 +493,8 @@ impl DatagramService for DhcpService {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use alloc::collections::BTreeMap;
+
     use super::*;
 
     /// DHCPDISCOVER from BusyBox udhcpc 1.35 (`-F phone -V android-dhcp-13`),
