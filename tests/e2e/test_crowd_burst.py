@@ -2,7 +2,8 @@
 networking's listen backlog of 1 does not serialize the connections): nobody is refused with a
 reset. The appliance holds back the SYNs it has no listening slot for (`net.syn_held` in
 /stats.json) and the clients' retransmitted SYNs find the slots eviction freed; and when it must
-free a slot, an idle keep-alive connection goes before one stalled longer.
+free a slot, an idle keep-alive connection goes before one stalled longer. HTTPS slots follow the
+same rules: a TLS burst beyond them is held and served the same way.
 
 Names: everything here is *2050; no other test uses them."""
 import json
@@ -11,7 +12,7 @@ import textwrap
 
 import pytest
 
-from conftest import BOARDS, Guest, in_phone, phone_stats, sh, wire_up
+from conftest import BOARDS, ROOT, Guest, in_phone, phone_stats, sh, wire_up
 
 NS = "phone2050"
 # 16 browsers' keep-alive connections sit idle in 16 HTTP slots (booted with http_slots=16), then 24 more clients
@@ -100,12 +101,52 @@ ORDER = textwrap.dedent(f"""
 """)
 
 
+# The same burst on port 443, booted with https_slots=4: 4 TLS keep-alive connections sit idle, then 8
+# clients connect at once, each verifying the chain against the demo CA, asking for /stats.json and
+# reading to the close. A reset or refusal at the TCP or the TLS layer is counted as such.
+TLS_IDLE, TLS_CLIENTS = 4, 8
+TLS_BURST = textwrap.dedent(f"""
+    import json, socket, ssl, threading, time
+    CONTEXT = ssl.create_default_context(cafile={str(ROOT / "build" / "tls" / "ca.pem")!r})
+    REQUEST = b"GET /stats.json HTTP/1.1\\r\\nHost: 2048.home.arpa\\r\\n"
+    def connect(timeout):
+        raw = socket.create_connection(("10.42.0.1", 443), timeout=timeout)
+        return CONTEXT.wrap_socket(raw, server_hostname="2048.home.arpa")
+    idle = []
+    for n in range({TLS_IDLE}):
+        s = connect(10)
+        s.sendall(REQUEST + b"\\r\\n")
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        idle.append(s)
+    results = []
+    def client(n):
+        start = time.monotonic()
+        try:
+            with connect(30) as s:
+                s.sendall(REQUEST + b"Connection: close\\r\\n\\r\\n")
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+            results.append(("ok" if data.startswith(b"HTTP/1.1 200") else "bad", time.monotonic() - start))
+        except ConnectionResetError:
+            results.append(("reset", time.monotonic() - start))
+        except ConnectionRefusedError:
+            results.append(("refused", time.monotonic() - start))
+        except (OSError, ssl.SSLError) as e:
+            results.append((type(e).__name__, time.monotonic() - start))
+    threads = [threading.Thread(target=client, args=(n,)) for n in range({TLS_CLIENTS})]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print(json.dumps(results))
+""")
+
+
 @pytest.fixture(params=BOARDS)
 def crowd(request, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("needs root for the TAP device and the namespace")
     teardown = wire_up(2050)
-    guest = Guest(request.param, tmp_path, "--tap", "tap2050", "--append", "http_slots=16")
+    guest = Guest(request.param, tmp_path, "--tap", "tap2050", "--append", "http_slots=16 https_slots=4")
     try:
         in_phone("ip", "addr", "add", "10.42.0.250/24", "dev", "vphone2050", ns=NS)
         guest.wait_for_log(r"TLS self-test passed", timeout=60)
@@ -135,4 +176,14 @@ def test_an_idle_keep_alive_is_evicted_before_connections_stalled_longer(crowd):
     # The newcomer's own /stats.json: one eviction made its room (the idle one), none of the stalled.
     expected = {"newcomer": "HTTP/1.1 200", "evicted": before["evicted"] + 1, "idle_closed": True, "stalled_established": STALLED}
     assert result == expected, result
+    assert "CRASH" not in crowd.log()
+
+
+def test_a_tls_burst_beyond_the_https_slots_is_held_not_reset(crowd):
+    before = phone_stats(NS)
+    results = json.loads(in_phone("python3", "-c", TLS_BURST, timeout=90, ns=NS).stdout)
+    assert [outcome for outcome, _ in results] == ["ok"] * TLS_CLIENTS, sorted(results)
+    after = phone_stats(NS)
+    assert after["net"]["syn_held"] > before["net"]["syn_held"], (before["net"], after["net"])
+    assert after["evicted"] > before["evicted"], (before["evicted"], after["evicted"])
     assert "CRASH" not in crowd.log()
