@@ -104,7 +104,7 @@ fn nic_goes_down_when_unplugged_and_up_when_plugged_back() {
 }
 
 #[test]
-fn bus_without_an_adapter_is_given_back() {
+fn bus_without_an_adapter_gives_no_nic() {
     let (bus, state) = fake_bus(1);
     state.borrow_mut().plug(0, FakeDevice::keyboard());
     let bus = SharedBus::new(bus);
