@@ -23,7 +23,7 @@ pub mod regs;
 pub mod wire;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use bus::{BusError, Rt2800Bus};
 pub use device::Rt5370;

@@ -15,6 +15,7 @@ use crate::counters::HeapUsage;
 use crate::net::bridge::{Bridge, BridgeCounters};
 use crate::net::datagram::DatagramService;
 use crate::net::device::{NetDevice, NicCounters};
+use crate::net::radio::Radio;
 use crate::net::tcp::SlotCounters;
 use crate::net::Network;
 use crate::services::config::{Config, CrashTrigger};
@@ -94,11 +95,13 @@ impl rand_core::RngCore for EntropyRng {
     }
 }
 
-/// Brings the access point up on the radio at `bssid`, or says why not
-/// (the wired network goes on either way).
-fn start_access_point(config: &wifi::Config, bssid: [u8; 6], entropy: fn(&mut [u8]) -> bool) -> Option<RefCell<AccessPoint>> {
+/// Brings the access point up on `radio` (its address the BSSID), or says
+/// why not (the wired network goes on either way). A radio that retries in
+/// hardware makes its TX status final (`wifi::Config::hardware_retry`).
+fn start_access_point(config: &wifi::Config, radio: &dyn Radio, entropy: fn(&mut [u8]) -> bool) -> Option<RefCell<AccessPoint>> {
+    let config = wifi::Config { hardware_retry: radio.capabilities().hardware_retry, ..config.clone() };
     // The access point logs itself coming up (SSID, channel, security, BSSID).
-    match AccessPoint::new(config.clone(), bssid, &mut EntropyRng(entropy)) {
+    match AccessPoint::new(config, radio.mac_address(), &mut EntropyRng(entropy)) {
         Ok(ap) => Some(RefCell::new(ap)),
         Err(error) => {
             log::error!("Wi-Fi access point off: {error}");
@@ -173,7 +176,7 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let entropy = entropy.unwrap_or(jitter_entropy);
     let nic_counters = NicCounters::default();
     let bridge_counters = BridgeCounters::default();
-    let access_point = radio.as_ref().and_then(|radio| start_access_point(&config.wifi, radio.mac_address(), entropy));
+    let access_point = radio.as_ref().and_then(|radio| start_access_point(&config.wifi, &**radio, entropy));
     let nic: Box<dyn NetDevice + '_> = match (radio, &access_point) {
         (Some(radio), Some(ap)) => Box::new(Bridge::new(nic, radio, ap, &bridge_counters, time::micros_since_power_on)),
         _ => nic,

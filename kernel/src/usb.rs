@@ -1,7 +1,9 @@
 //! The USB host stack above the controller: what a host-controller driver
 //! offers (`HostController`), how a device is enumerated and watched
-//! (`bus`), what a class driver talks to (`UsbDevice`), and the class
-//! drivers themselves (`ecm`, CDC Ethernet as the board's NIC).
+//! (`bus`), how class drivers share the bus, each holding its own device
+//! (`shared`), what a class driver talks to (`UsbDevice`), and the class
+//! drivers themselves (`ecm`, CDC Ethernet as the board's NIC;
+//! `rt2800_bus`, an RT5370 Wi-Fi dongle as the access point's radio).
 //!
 //! Nothing here touches registers, so it all compiles and is tested on the
 //! host against a fake controller; `drivers::ohci` (full and low speed)
@@ -15,6 +17,8 @@ use core::fmt;
 pub mod bus;
 pub mod descriptor;
 pub mod ecm;
+pub mod rt2800_bus;
+pub mod shared;
 
 /// A device's signalling rate, which decides packet sizes and, on OHCI,
 /// whether an endpoint is low speed.

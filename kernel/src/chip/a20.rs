@@ -46,6 +46,6 @@ impl Chip for A20 {
         let nic = Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
         // MMC0's AHB clock gate.
         let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8)], FifoAt::Sun4i);
-        sunxi::with_gic(nic, storage)
+        sunxi::with_gic(nic, None, storage)
     }
 }

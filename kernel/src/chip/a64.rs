@@ -48,6 +48,6 @@ impl Chip for A64 {
         let nic = Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
         // MMC0's AHB clock gate and bus reset.
         let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8), sunxi::ccu(0x2c0, 0, 1 << 8)], FifoAt::Sun6i);
-        sunxi::with_gic(nic, storage)
+        sunxi::with_gic(nic, None, storage)
     }
 }

@@ -2,7 +2,8 @@
 //! EMAC at SPI 82 driving the SoC's internal 10/100 PHY, which the kernel
 //! selects, powers and clocks through system control and the CCU; four USB
 //! host ports (EHCI + OHCI each, SPI 72-79). A USB Ethernet adapter found at
-//! boot is the NIC instead of the EMAC.
+//! boot is the NIC instead of the EMAC; an RT5370 dongle found at boot is
+//! the access point's radio.
 
 use alloc::boxed::Box;
 
@@ -13,8 +14,12 @@ use crate::drivers::sun8i_emac::{Sun8iEmac, Sun8iEmacConfig};
 use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
-use crate::time::Clock;
+use crate::net::radio::Radio;
+use crate::rt2800;
+use crate::time::{self, Clock};
 use crate::usb::ecm::EcmNic;
+use crate::usb::rt2800_bus::start_radio;
+use crate::usb::shared::SharedBus;
 
 /// The internal PHY's MDIO address, as the syscon write below sets it.
 const INTERNAL_PHY: u8 = 1;
@@ -28,10 +33,11 @@ const USB_HOSTS: [UsbHost; 4] = [
     UsbHost::at(0x01c1_d000, 32 + 78, 32 + 79),
 ];
 
-/// Starts the USB host ports and enumerates what is plugged in; the first
-/// CDC Ethernet adapter among them becomes the NIC (`None`: no adapter,
-/// and the bus is let go).
-fn usb_nic() -> Option<Box<dyn NetDevice>> {
+/// Starts the USB host ports and enumerates what is plugged in: the first
+/// RT5370/RT5372 dongle that comes up is the Wi-Fi radio, the first CDC
+/// Ethernet adapter the NIC. Each holds its device on the shared bus; the
+/// bus is let go when neither came up.
+fn usb_devices() -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
     // Clock gates of EHCI0-3 and OHCI0-3 (CCU bus gating 0, bits 24-31);
     // the four PHYs out of reset with their clocks and the OHCIs' 12 MHz
     // clocks (USBPHY_CFG); the EHCIs' resets pulsed, so that whatever a boot
@@ -45,9 +51,11 @@ fn usb_nic() -> Option<Box<dyn NetDevice>> {
         // USB0's PHY routed to its HCI rather than to the OTG controller.
         sunxi::usb_otg_phy(0x20, 1 << 0, 0),
     ];
-    let mut bus = sunxi::usb_bus(&gates, &USB_HOSTS, true);
+    let bus = SharedBus::new(sunxi::usb_bus(&gates, &USB_HOSTS, true));
     let events = bus.poll();
-    EcmNic::claim(bus, &events).ok().map(|nic| Box::new(nic) as Box<dyn NetDevice>)
+    let radio = start_radio(&bus, &events, rt2800::firmware::embedded(), time::micros_since_power_on).map(|radio| Box::new(radio) as Box<dyn Radio>);
+    let nic = EcmNic::claim(&bus, &events).map(|nic| Box::new(nic) as Box<dyn NetDevice>);
+    (nic, radio)
 }
 
 /// An H3 whose EMAC drives the internal PHY (Orange Pi PC, NanoPi NEO).
@@ -79,9 +87,10 @@ impl Chip for H3 {
         ];
         setup.iter().for_each(|step| step.apply());
         let config = Sun8iEmacConfig { regs: SUN8I_EMAC, intid: 32 + 82, phy: Some(INTERNAL_PHY) };
-        let nic = usb_nic().or_else(|| Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
+        let (usb_nic, radio) = usb_devices();
+        let nic = usb_nic.or_else(|| Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
         // MMC0's AHB clock gate and bus reset.
         let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8), sunxi::ccu(0x2c0, 0, 1 << 8)], FifoAt::Sun6i);
-        sunxi::with_gic(nic, storage)
+        sunxi::with_gic(nic, radio, storage)
     }
 }

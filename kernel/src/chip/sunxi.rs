@@ -16,6 +16,7 @@ use crate::devices::BlockStore;
 use crate::drivers::sunxi_mmc::{FifoAt, SunxiMmc};
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
+use crate::net::radio::Radio;
 use crate::partition::{AreaError, Partition};
 use crate::sd::{CardError, HostError, SdCard};
 use crate::time;
@@ -26,10 +27,11 @@ use crate::usb::HostController;
 pub static UART0: Ns16550 = Ns16550::new(window(0x01c2_8000, 0x400), 2);
 
 /// The devices of a SoC with a GIC-400 and the generic timer (A20, H3,
-/// A64): its NIC and SD card, woken by the GIC, no entropy device.
-pub fn with_gic(nic: Option<Box<dyn NetDevice>>, storage: Option<Box<dyn BlockStore>>) -> Devices {
+/// A64): its NIC, its Wi-Fi radio if a USB dongle came up, and SD card,
+/// woken by the GIC, no entropy device.
+pub fn with_gic(nic: Option<Box<dyn NetDevice>>, radio: Option<Box<dyn Radio>>, storage: Option<Box<dyn BlockStore>>) -> Devices {
     let gic = Gic::new(window(0x01c8_1000, 0x1000), window(0x01c8_2000, 0x2000));
-    Devices { nic, radio: None, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None, storage }
+    Devices { nic, radio, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None, storage }
 }
 
 /// The A10/A20 watchdog, in the timer block.

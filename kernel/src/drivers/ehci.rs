@@ -89,7 +89,9 @@ const BULK_SLOTS: usize = 8;
 const SLOT: usize = LINE * (1 + TDS) + BUFFER;
 
 /// Deadlines: a control transfer, a bulk OUT transfer, the controller's reset.
-const CONTROL_TIMEOUT_US: u64 = 500_000;
+/// A control transfer gets a second: the RT5370's firmware start request
+/// takes that long (`rt2800::Rt2800Bus::vendor_out`, as Linux allows).
+const CONTROL_TIMEOUT_US: u64 = 1_000_000;
 const BULK_OUT_TIMEOUT_US: u64 = 100_000;
 const RESET_TIMEOUT_US: u64 = 50_000;
 

@@ -25,7 +25,7 @@ enum Op {
     BulkOut(Vec<u8>),
 }
 
-struct FakeDongle {
+pub(crate) struct FakeDongle {
     chip_id: u32,
     autorun: bool,
     efuse_present: bool,
@@ -47,7 +47,7 @@ struct FakeDongle {
 }
 
 impl FakeDongle {
-    fn rt5370() -> Self {
+    pub(crate) fn rt5370() -> Self {
         let mut bbp = [0u8; 256];
         bbp[0] = 0x52; // BBP version
         Self {
@@ -169,10 +169,10 @@ impl FakeDongle {
 
 /// The bus handed to the driver: a shared handle on the fake, so the test keeps looking at it.
 #[derive(Clone)]
-struct FakeBus(alloc::rc::Rc<core::cell::RefCell<FakeDongle>>);
+pub(crate) struct FakeBus(alloc::rc::Rc<core::cell::RefCell<FakeDongle>>);
 
 impl FakeBus {
-    fn new(dongle: FakeDongle) -> Self {
+    pub(crate) fn new(dongle: FakeDongle) -> Self {
         Self(alloc::rc::Rc::new(core::cell::RefCell::new(dongle)))
     }
     fn dongle(&self) -> core::cell::RefMut<'_, FakeDongle> {
@@ -249,7 +249,7 @@ impl Rt2800Bus for FakeBus {
     }
 }
 
-fn firmware() -> Vec<u8> {
+pub(crate) fn firmware() -> Vec<u8> {
     super::firmware::tests::fake_file()
 }
 

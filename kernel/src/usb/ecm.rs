@@ -5,13 +5,15 @@
 //! ended by a short (or zero-length) packet. What this module adds is
 //! finding the function in a device's descriptors (the control interface,
 //! its union with the data interface, the MAC address string) and the
-//! `NetDevice` that owns the bus, keeps a bulk-IN transfer queued, and
-//! survives the adapter being unplugged and plugged back.
+//! `NetDevice` that holds its adapter's handle on the shared bus, keeps a
+//! bulk-IN transfer queued, survives the adapter being unplugged and plugged
+//! back, and is the bus's port poller (see `shared`).
 
 use alloc::vec::Vec;
 
-use super::bus::{DeviceId, DeviceInfo, Event, UsbBus};
+use super::bus::{DeviceId, DeviceInfo, Event};
 use super::descriptor::{Configuration, TransferType, CS_INTERFACE};
+use super::shared::{DeviceHandle, SharedBus};
 use super::{request, UsbError};
 use crate::net::device::{NetDevice, Received, MAX_FRAME};
 
@@ -101,35 +103,37 @@ pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
 
 /// Configures the function on a device: its configuration, the data
 /// interface's bulk alternate setting, the packet filter; its MAC address.
-fn start(bus: &mut UsbBus, id: DeviceId, function: &EcmFunction) -> Result<[u8; 6], UsbError> {
-    let mut device = bus.device(id).ok_or(UsbError::NoDevice)?;
-    device.set_configuration(function.configuration)?;
-    device.set_interface(function.data_interface, function.data_alternate)?;
-    // Optional (ECM120 6.2.4): a device that refuses it still passes frames.
-    if let Err(error) = device.control_out(request::OUT_CLASS_INTERFACE, SET_ETHERNET_PACKET_FILTER, FILTER, u16::from(function.control_interface), &[]) {
-        log::debug!("USB {}: packet filter refused ({error:?})", device.info().name);
-    }
-    let text = device.string(function.mac_string)?;
+fn start(device: &DeviceHandle, function: &EcmFunction) -> Result<[u8; 6], UsbError> {
+    let text = device.with_device(|device| {
+        device.set_configuration(function.configuration)?;
+        device.set_interface(function.data_interface, function.data_alternate)?;
+        // Optional (ECM120 6.2.4): a device that refuses it still passes frames.
+        if let Err(error) = device.control_out(request::OUT_CLASS_INTERFACE, SET_ETHERNET_PACKET_FILTER, FILTER, u16::from(function.control_interface), &[]) {
+            log::debug!("USB {}: packet filter refused ({error:?})", device.info().name);
+        }
+        device.string(function.mac_string)
+    })?;
     parse_mac(&text).ok_or(UsbError::Descriptor(super::descriptor::DescriptorError::BadValue))
 }
 
 /// The adapter in use.
 struct Adapter {
-    id: DeviceId,
+    device: DeviceHandle,
     function: EcmFunction,
 }
 
-/// A USB CDC Ethernet adapter as the board's NIC. It owns the bus: other
-/// devices plugged in beside the adapter are enumerated, logged and left
-/// alone, and the adapter, if unplugged, is taken up again when it (or
-/// another ECM adapter) comes back.
+/// A USB CDC Ethernet adapter as the board's NIC. It polls the shared bus's
+/// ports: devices plugged in beside the adapter are enumerated, logged and
+/// left alone (or kept by the driver that claimed them at boot), and the
+/// adapter, if unplugged, is taken up again when it (or another ECM
+/// adapter) comes back.
 pub struct EcmNic {
-    bus: UsbBus,
+    bus: SharedBus,
     adapter: Option<Adapter>,
     /// An adapter stopped by a transfer error while still plugged in:
     /// started again on the next port poll (once: if that fails too, it
     /// waits to be plugged in again).
-    stopped: Option<DeviceId>,
+    stopped: Option<DeviceHandle>,
     mac: [u8; 6],
     rx: Vec<u8>,
     next_port_poll_us: u64,
@@ -137,24 +141,24 @@ pub struct EcmNic {
 
 impl EcmNic {
     /// Looks at the bus's devices (the events of its first `poll`) and
-    /// starts the first ECM adapter among them; without one, the bus is
-    /// given back so the board can use another NIC.
-    pub fn claim(mut bus: UsbBus, events: &[Event]) -> Result<Self, UsbBus> {
+    /// starts the first ECM adapter among them, passing over devices another
+    /// driver holds; `None` without one, so the board can use another NIC.
+    pub fn claim(bus: &SharedBus, events: &[Event]) -> Option<Self> {
         let mut nic = None;
         for event in events {
             let Event::Attached(id) = *event else { continue };
+            let Some(device) = bus.claim(id) else { continue };
             if nic.is_none() {
-                if let Some((function, mac)) = try_start(&mut bus, id) {
-                    nic = Some((Adapter { id, function }, mac));
+                if let Some((function, mac)) = try_start(&device) {
+                    nic = Some((Adapter { device, function }, mac));
                     continue;
                 }
             }
-            ignore(&bus, id);
+            drop(device);
+            ignore(bus, id);
         }
-        match nic {
-            Some((adapter, mac)) => Ok(Self { bus, adapter: Some(adapter), stopped: None, mac, rx: alloc::vec![0; RX_TRANSFER], next_port_poll_us: 0 }),
-            None => Err(bus),
-        }
+        let (adapter, mac) = nic?;
+        Some(Self { bus: bus.clone(), adapter: Some(adapter), stopped: None, mac, rx: alloc::vec![0; RX_TRANSFER], next_port_poll_us: 0 })
     }
 
     /// True while an adapter is plugged in and started.
@@ -165,34 +169,36 @@ impl EcmNic {
     fn poll_ports(&mut self) {
         for event in self.bus.poll() {
             match event {
-                Event::Detached(id) if self.adapter.as_ref().is_some_and(|a| a.id == id) => {
+                Event::Detached(id) if self.adapter.as_ref().is_some_and(|a| a.device.id() == id) => {
                     log::warn!("USB Ethernet adapter unplugged: the network is down until one is plugged in");
                     self.adapter = None;
                 }
                 Event::Detached(_) => {}
-                Event::Attached(id) if self.adapter.is_none() => {
-                    if !self.adopt(id) {
+                Event::Attached(id) => {
+                    // A device just attached is nobody's yet.
+                    let Some(device) = self.bus.claim(id) else { continue };
+                    if self.adapter.is_some() || !self.adopt(device) {
                         ignore(&self.bus, id);
                     }
                 }
-                Event::Attached(id) => ignore(&self.bus, id),
             }
         }
         // A stopped adapter still plugged in (its port did not change) gets another start.
-        if let Some(id) = self.stopped.take() {
-            if self.adapter.is_none() && self.bus.info(id).is_some() {
-                self.adopt(id);
+        if let Some(device) = self.stopped.take() {
+            if self.adapter.is_none() && device.is_attached() {
+                self.adopt(device);
             }
         }
     }
 
-    /// Starts `id` as the adapter if it is one; false if it is not (or did not start).
-    fn adopt(&mut self, id: DeviceId) -> bool {
-        let Some((function, mac)) = try_start(&mut self.bus, id) else { return false };
+    /// Starts `device` as the adapter if it is one; false if it is not (or
+    /// did not start), and the device is let go.
+    fn adopt(&mut self, device: DeviceHandle) -> bool {
+        let Some((function, mac)) = try_start(&device) else { return false };
         if mac != self.mac {
             log::warn!("USB Ethernet adapter has another MAC address; the appliance keeps using {}", MacDisplay(self.mac));
         }
-        self.adapter = Some(Adapter { id, function });
+        self.adapter = Some(Adapter { device, function });
         true
     }
 
@@ -200,20 +206,18 @@ impl EcmNic {
     /// sees whether it is gone or only failed).
     fn fail(&mut self, what: &str, error: UsbError) {
         if let Some(adapter) = self.adapter.take() {
-            let name = self.bus.info(adapter.id).map(|i| i.name.clone()).unwrap_or_default();
-            log::warn!("USB {name}: Ethernet {what} failed ({error:?}): adapter stopped");
-            self.stopped = Some(adapter.id);
+            log::warn!("USB {}: Ethernet {what} failed ({error:?}): adapter stopped", adapter.device.name());
+            self.stopped = Some(adapter.device);
         }
         self.next_port_poll_us = 0;
     }
 }
 
 /// Starts `id` if it is an ECM adapter, saying so on the log.
-fn try_start(bus: &mut UsbBus, id: DeviceId) -> Option<(EcmFunction, [u8; 6])> {
-    let info = bus.info(id)?;
-    let function = EcmFunction::find(info)?;
-    let name = info.name.clone();
-    match start(bus, id, &function) {
+fn try_start(device: &DeviceHandle) -> Option<(EcmFunction, [u8; 6])> {
+    let function = device.with_info(EcmFunction::find)??;
+    let name = device.name();
+    match start(device, &function) {
         Ok(mac) => {
             log::info!("USB {name}: CDC Ethernet, MAC {}, bulk IN {:#04x} OUT {:#04x}", MacDisplay(mac), function.bulk_in, function.bulk_out);
             Some((function, mac))
@@ -225,10 +229,8 @@ fn try_start(bus: &mut UsbBus, id: DeviceId) -> Option<(EcmFunction, [u8; 6])> {
     }
 }
 
-fn ignore(bus: &UsbBus, id: DeviceId) {
-    if let Some(info) = bus.info(id) {
-        log::info!("USB {}: {} device, no driver here: ignored", info.name, info.classes());
-    }
+fn ignore(bus: &SharedBus, id: DeviceId) {
+    bus.with_info(id, |info| log::info!("USB {}: {} device, no driver here: ignored", info.name, info.classes()));
 }
 
 /// Formats a MAC address the usual way.
@@ -248,9 +250,8 @@ impl NetDevice for EcmNic {
 
     fn receive(&mut self, frame: &mut [u8]) -> Received {
         let Some(adapter) = &self.adapter else { return Received::Nothing };
-        let (id, endpoint) = (adapter.id, adapter.function.bulk_in);
-        let Some(mut device) = self.bus.device(id) else { return Received::Nothing };
-        match device.bulk_in(endpoint, &mut self.rx) {
+        let (endpoint, rx) = (adapter.function.bulk_in, &mut self.rx);
+        match adapter.device.with_device(|device| device.bulk_in(endpoint, rx)) {
             Ok(None) => Received::Nothing,
             // The zero-length packet after a frame of whole packets.
             Ok(Some(0)) => Received::Nothing,
@@ -272,9 +273,8 @@ impl NetDevice for EcmNic {
 
     fn transmit(&mut self, frame: &[u8]) -> bool {
         let Some(adapter) = &self.adapter else { return false };
-        let (id, endpoint) = (adapter.id, adapter.function.bulk_out);
-        let Some(mut device) = self.bus.device(id) else { return false };
-        match device.bulk_out(endpoint, frame) {
+        let endpoint = adapter.function.bulk_out;
+        match adapter.device.with_device(|device| device.bulk_out(endpoint, frame)) {
             Ok(()) => true,
             Err(error) => {
                 self.fail("transmit", error);

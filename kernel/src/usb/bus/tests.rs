@@ -6,6 +6,7 @@ use alloc::rc::Rc;
 use core::cell::RefCell;
 
 use super::*;
+use crate::rt2800::{BusError, Rt2800Bus};
 use crate::usb::descriptor::tests::*;
 use crate::usb::PortStatus;
 
@@ -43,6 +44,18 @@ pub struct FakeDevice {
     pub tx: Vec<Vec<u8>>,
     /// The next bulk OUT transfer stalls.
     pub stall_next_out: bool,
+    /// Vendor control requests as they came: the SETUP packet's 8 bytes
+    /// and the data stage of an OUT request.
+    pub vendor_setups: Vec<([u8; 8], Vec<u8>)>,
+    /// Answers to vendor IN requests, oldest first (none left: STALL).
+    pub vendor_answers: VecDeque<Vec<u8>>,
+    /// A chip behind the vendor requests and bulk pipes instead (an
+    /// `rt2800` fake): they are decoded back into its calls.
+    pub chip: Option<Rc<RefCell<dyn Rt2800Bus>>>,
+    /// The next vendor or bulk transfer fails with this.
+    pub fail_next: Option<UsbError>,
+    /// Bulk endpoints used, in order: OUT transfers and IN polls.
+    pub bulk_endpoints: Vec<u8>,
 }
 
 impl FakeDevice {
@@ -57,6 +70,34 @@ impl FakeDevice {
 
     pub fn keyboard() -> Self {
         Self { device: USB_KBD_DEVICE.to_vec(), configurations: vec![USB_KBD_CONFIG.to_vec()], ..Self::default() }
+    }
+
+    /// A device with these ids, one configuration (value 1) of one vendor
+    /// interface with `endpoints` (address, bmAttributes), 512-byte packets.
+    pub fn vendor(vendor: u16, product: u16, endpoints: &[(u8, u8)]) -> Self {
+        let [v0, v1] = vendor.to_le_bytes();
+        let [p0, p1] = product.to_le_bytes();
+        let device = vec![0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x40, v0, v1, p0, p1, 0x01, 0x01, 0, 0, 0, 0x01];
+        let total = 9 + 9 + 7 * endpoints.len();
+        let mut config = vec![0x09, 0x02, total as u8, 0x00, 0x01, 0x01, 0x00, 0x80, 0xe1];
+        config.extend([0x09, 0x04, 0x00, 0x00, endpoints.len() as u8, 0xff, 0xff, 0xff, 0x00]);
+        for &(address, attributes) in endpoints {
+            config.extend([0x07, 0x05, address, attributes, 0x00, 0x02, 0x00]);
+        }
+        Self { device, configurations: vec![config], ..Self::default() }
+    }
+
+    fn take_failure(&mut self) -> Result<(), UsbError> {
+        self.fail_next.take().map_or(Ok(()), Err)
+    }
+}
+
+/// What the fake controller reports for a chip's error.
+fn usb_error(error: BusError) -> UsbError {
+    match error {
+        BusError::Gone => UsbError::NoDevice,
+        BusError::Timeout => UsbError::Timeout,
+        BusError::Stall => UsbError::Stall,
     }
 }
 
@@ -143,6 +184,18 @@ impl HostController for FakeHost {
                 Ok(0)
             }
             (request::OUT_CLASS_INTERFACE, _, Data::None) => Ok(0),
+            (request::OUT_VENDOR_DEVICE | request::IN_VENDOR_DEVICE, _, data) => {
+                device.take_failure()?;
+                let out = if let Data::Out(bytes) = &data { bytes.to_vec() } else { Vec::new() };
+                device.vendor_setups.push((setup.to_bytes(), out));
+                match (device.chip.clone(), data) {
+                    (Some(chip), Data::In(buf)) => chip.borrow_mut().vendor_in(setup.request, setup.value, setup.index, buf).map(|()| buf.len()).map_err(usb_error),
+                    (Some(chip), Data::Out(bytes)) => chip.borrow_mut().vendor_out(setup.request, setup.value, setup.index, bytes).map(|()| 0).map_err(usb_error),
+                    (Some(chip), Data::None) => chip.borrow_mut().vendor_out(setup.request, setup.value, setup.index, &[]).map(|()| 0).map_err(usb_error),
+                    (None, Data::In(buf)) => device.vendor_answers.pop_front().map(|b| answer(buf, &b)).ok_or(UsbError::Stall),
+                    (None, _) => Ok(0),
+                }
+            }
             _ => Err(UsbError::Stall),
         }
     }
@@ -152,12 +205,22 @@ impl HostController for FakeHost {
         if device.configuration.is_none() || core::mem::take(&mut device.stall_next_out) {
             return Err(UsbError::Stall);
         }
+        device.take_failure()?;
+        device.bulk_endpoints.push(pipe.endpoint);
+        if let Some(chip) = device.chip.clone() {
+            return chip.borrow_mut().bulk_out(data).map_err(usb_error);
+        }
         device.tx.push(data.to_vec());
         Ok(())
     }
     fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8]) -> Result<Option<usize>, UsbError> {
         let mut state = self.0.borrow_mut();
         let device = state.device_at(pipe.device)?;
+        device.take_failure()?;
+        device.bulk_endpoints.push(pipe.endpoint);
+        if let Some(chip) = device.chip.clone() {
+            return chip.borrow_mut().poll_bulk_in(buf).transpose().map_err(usb_error);
+        }
         Ok(device.rx.pop_front().map(|frame| answer(buf, &frame)))
     }
     fn release(&mut self, device: u8) {
