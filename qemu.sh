@@ -17,10 +17,10 @@
 #   --monitor PATH     QEMU monitor on a unix socket (e.g. 'set_link nic0 off' to pull the cable)
 #   --wifi PORT        virt boards: add the virtual radio, its link on UDP 127.0.0.1:PORT (the phone
 #                      listens on PORT+1; tools/phone.sh --wifi PORT joins it; docs/wifi.md)
-#   --usb-net          orangepi-pc: the NIC is a USB CDC Ethernet adapter (-device usb-net, id usbnet0,
-#                      on OHCI0's bus usb-bus.4) instead of the EMAC, with the same port forwards
-#   --usb-kbd          orangepi-pc: a USB keyboard on OHCI1 (id usbkbd0)
-#   --usb-storage FILE orangepi-pc: a high-speed USB stick holding FILE (raw) on EHCI0 (usb-bus.0, id usbstick0)
+#   --usb-net          orangepi-pc, cubieboard: the NIC is a USB CDC Ethernet adapter (-device usb-net,
+#                      id usbnet0, full speed: on OHCI0) instead of the EMAC, with the same port forwards
+#   --usb-kbd          orangepi-pc, cubieboard: a USB keyboard on OHCI1 (id usbkbd0)
+#   --usb-storage FILE orangepi-pc, cubieboard: a high-speed USB stick holding FILE (raw) on EHCI0 (id usbstick0)
 #   --disk FILE|none   the leaderboard's storage: virt boards a virtio-blk disk (default
 #                      BUILD_DIR/BOARD/leaderboard.img, 128 KiB), orangepi-pc an SD card (default
 #                      BUILD_DIR/BOARD/leaderboard-card.img, 1 MiB, by imgtool leaderboard-card;
@@ -30,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . tools/boards.sh
 
-board=qemu-virt-armv7; port=8080; tls_port=8443; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=(); wifi=; disk=; usb_net=; usb=()
+board=qemu-virt-armv7; port=8080; tls_port=8443; tap=; append=; virt=; gdb=(); build=1; reboot=-no-reboot; modern=(); sd=; monitor=(); wifi=; disk=; usb_net=; usb_kbd=; usb_stick=; usb=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --port) port=$2; shift ;;
@@ -47,8 +47,8 @@ while [ $# -gt 0 ]; do
         --wifi) wifi=$2; shift ;;
         --disk) disk=$2; shift ;;
         --usb-net) usb_net=1 ;;
-        --usb-kbd) usb+=(-device usb-kbd,bus=usb-bus.5,port=1,id=usbkbd0) ;;
-        --usb-storage) usb+=(-drive "file=$2,if=none,format=raw,id=usbdisk0" -device usb-storage,bus=usb-bus.0,port=1,drive=usbdisk0,id=usbstick0); shift ;;
+        --usb-kbd) usb_kbd=1 ;;
+        --usb-storage) usb_stick=$2; shift ;;
         -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) board=$1 ;;
@@ -82,13 +82,23 @@ else
     netdev="user,id=n0,net=10.42.0.0/24,hostfwd=tcp:127.0.0.1:$port-10.42.0.1:80,hostfwd=tcp:127.0.0.1:$tls_port-10.42.0.1:443"
     echo "open http://127.0.0.1:$port/ (HTTPS: https://127.0.0.1:$tls_port/ with build/tls/ca.pem)" >&2
 fi
-if { [ -n "$usb_net" ] || [ ${#usb[@]} -gt 0 ]; } && [ "$board" != orangepi-pc ]; then
-    echo "--usb-net, --usb-kbd and --usb-storage need orangepi-pc (the board whose QEMU machine has USB hosts)" >&2; exit 2
+# Where each USB device goes. orangepi-pc: the EHCIs' buses usb-bus.0-3 take
+# high-speed devices only, the OHCIs have their own, usb-bus.4-7. cubieboard
+# (USB hosts only with -usb): the OHCIs are the EHCIs' companions, so a
+# full-speed device on usb-bus.0-1 is handed to the OHCI beside its EHCI.
+case "$board" in
+    orangepi-pc) usb_at=(bus=usb-bus.4,port=1 bus=usb-bus.5,port=1 bus=usb-bus.0,port=1) ;;
+    cubieboard) usb_at=(bus=usb-bus.0,port=1 bus=usb-bus.1,port=1 bus=usb-bus.0,port=2) ;;
+    *) usb_at=() ;;
+esac
+if [ -n "$usb_net$usb_kbd$usb_stick" ]; then
+    [ ${#usb_at[@]} -gt 0 ] || { echo "--usb-net, --usb-kbd and --usb-storage need orangepi-pc or cubieboard (the boards whose QEMU machines have USB hosts)" >&2; exit 2; }
+    [ "$board" != cubieboard ] || usb+=(-usb)
+    [ -z "$usb_kbd" ] || usb+=(-device "usb-kbd,${usb_at[1]},id=usbkbd0")
+    [ -z "$usb_stick" ] || usb+=(-drive "file=$usb_stick,if=none,format=raw,id=usbdisk0" -device "usb-storage,${usb_at[2]},drive=usbdisk0,id=usbstick0")
 fi
 if [ -n "$usb_net" ]; then
-    # QEMU's usb-net is a full-speed device: on an OHCI's bus (usb-bus.4-7;
-    # the EHCIs' usb-bus.0-3 take high-speed devices only).
-    nic=(-netdev "$netdev" -device usb-net,netdev=n0,bus=usb-bus.4,port=1,id=usbnet0)
+    nic=(-netdev "$netdev" -device "usb-net,netdev=n0,${usb_at[0]},id=usbnet0")
 elif [ -n "$QEMU_NIC" ]; then
     # The SoC's own EMAC: QEMU wires it from -nic (it has no virtio-mmio bus).
     nic=(-nic "${netdev/id=n0/id=n0,model=$QEMU_NIC}")

@@ -1,19 +1,20 @@
-"""The Orange Pi PC with a USB Ethernet adapter as its NIC (`qemu.sh --usb-net`).
+"""The Orange Pi PC and the Cubieboard with a USB Ethernet adapter as their NIC (`qemu.sh --usb-net`).
 
-QEMU's `usb-net` (CDC Ethernet, full speed) sits on the H3's first OHCI; the
-kernel enumerates it, takes it as the NIC instead of the EMAC, and serves the
-site byte for byte over it, also to 16 keep-alive clients at once. A USB
-keyboard (full speed, on the second OHCI) and a USB stick (high speed, on
-the first EHCI) plugged in beside it are enumerated, logged and ignored. Unplugging the adapter (QEMU monitor `device_del`) stops its driver
-while the appliance carries on; plugging it back (`device_add`) resumes
-serving. Over a TAP device, a phone's DHCP client gets a lease through USB.
-The image comes from tools/build.sh orangepi-pc.
+QEMU's `usb-net` (CDC Ethernet, full speed) sits on the SoC's first OHCI (on
+the Cubieboard, the first EHCI hands it to its companion OHCI); the kernel
+enumerates it, takes it as the NIC instead of the EMAC, and serves the site
+byte for byte over it, also to 16 keep-alive clients at once. A USB keyboard
+and a USB stick (high speed, on the first EHCI) plugged in beside it are
+enumerated, logged and ignored. Unplugging the adapter (QEMU monitor
+`device_del`) stops its driver while the appliance carries on; plugging it
+back (`device_add`) resumes serving. Over a TAP device, a phone's DHCP client
+gets a lease through USB. The images come from tools/build.sh orangepi-pc
+cubieboard.
 """
 import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -23,28 +24,43 @@ from test_boards import LISTENING, assert_site_served_byte_for_byte, monitor, re
 BOARD = "orangepi-pc"
 ADAPTER = r"USB 1-1: 0525:a4a2 QEMU RNDIS/QEMU USB Network Device, full speed"
 ADAPTER_UP = r"USB 1-1: CDC Ethernet, MAC 52:54:00:12:34:57"
-USB_NET = "usb-net,netdev=n0,bus=usb-bus.4,port=1,id=usbnet0"
+# What each board's log says of the devices qemu.sh plugs in, and where the adapter goes back in.
+USB_BOARDS = {
+    "orangepi-pc": {
+        "net": "usb-net,netdev=n0,bus=usb-bus.4,port=1,id=usbnet0",
+        "log": ["USB: 4 OHCI and 4 EHCI controllers up", "USB 2-1: 0627:0001 QEMU USB Keyboard, full speed",
+                "USB 2-1: HID device, no driver here: ignored", "USB 5-1: 46f4:0001 QEMU USB HARDDRIVE, high speed",
+                "USB 5-1: mass storage device, no driver here: ignored"],
+        "emac": "sun8i EMAC",
+    },
+    "cubieboard": {
+        "net": "usb-net,netdev=n0,bus=usb-bus.0,port=1,id=usbnet0",
+        "log": ["USB: 2 OHCI and 2 EHCI controllers up", "USB 4-1: 0627:0001 QEMU USB Keyboard, high speed",
+                "USB 4-1: HID device, no driver here: ignored", "USB 3-2: 46f4:0001 QEMU USB HARDDRIVE, high speed",
+                "USB 3-2: mass storage device, no driver here: ignored"],
+        "emac": "sun4i EMAC",
+    },
+}
 
 
 @pytest.fixture(autouse=True)
 def image():
-    require(ROOT / "build" / BOARD / f"{BOARD}.bin", f"tools/build.sh {BOARD}")
+    for board in USB_BOARDS:
+        require(ROOT / "build" / board / f"{board}.bin", f"tools/build.sh {board}")
 
 
-def test_usb_adapter_is_the_nic_and_serves_the_site_byte_for_byte_beside_a_keyboard_and_a_stick(start, tmp_path):
+@pytest.mark.parametrize("board", USB_BOARDS)
+def test_usb_adapter_is_the_nic_and_serves_the_site_byte_for_byte_beside_a_keyboard_and_a_stick(start, tmp_path, board):
     stick = tmp_path / "stick.img"
     stick.write_bytes(bytes(1 << 20))
-    guest = start(BOARD, "--usb-net", "--usb-kbd", "--usb-storage", str(stick))
+    guest = start(board, "--usb-net", "--usb-kbd", "--usb-storage", str(stick))
     log = guest.wait_for_log(LISTENING)
     assert ADAPTER in log
     assert "USB 1-1: CDC Ethernet, MAC 52:54:00:12:34:57, bulk IN 0x82 OUT 0x02" in log
     assert "NIC up: 52:54:00:12:34:57" in log
-    assert "USB 2-1: 0627:0001 QEMU USB Keyboard, full speed" in log
-    assert "USB 2-1: HID device, no driver here: ignored" in log
-    assert "USB: 4 OHCI and 4 EHCI controllers up" in log
-    assert "USB 5-1: 46f4:0001 QEMU USB HARDDRIVE, high speed" in log, "the stick is on the first EHCI"
-    assert "USB 5-1: mass storage device, no driver here: ignored" in log
-    assert "sun8i EMAC" not in log, "the EMAC is not used when a USB adapter is the NIC"
+    for line in USB_BOARDS[board]["log"]:
+        assert line in log
+    assert USB_BOARDS[board]["emac"] not in log, "the EMAC is not used when a USB adapter is the NIC"
     guest.wait_for_http()
     assert_site_served_byte_for_byte(guest)
 
@@ -68,9 +84,10 @@ def test_16_keepalive_clients_over_usb_all_get_200(start):
     assert_site_served_byte_for_byte(guest)
 
 
-def test_unplugged_adapter_stops_the_network_and_serving_resumes_when_plugged_back(start, tmp_path):
+@pytest.mark.parametrize("board", USB_BOARDS)
+def test_unplugged_adapter_stops_the_network_and_serving_resumes_when_plugged_back(start, tmp_path, board):
     socket_path = tmp_path / "monitor.sock"
-    guest = start(BOARD, "--usb-net", "--usb-kbd", "--monitor", str(socket_path))
+    guest = start(board, "--usb-net", "--usb-kbd", "--monitor", str(socket_path))
     guest.wait_for_log(LISTENING)
     guest.wait_for_http()
     monitor(socket_path, "device_del usbnet0")
@@ -81,7 +98,7 @@ def test_unplugged_adapter_stops_the_network_and_serving_resumes_when_plugged_ba
     # The keyboard was not disturbed, and the kernel is still running.
     assert guest.proc.poll() is None
     assert "panicked" not in guest.log()
-    monitor(socket_path, f"device_add {USB_NET}")
+    monitor(socket_path, f"device_add {USB_BOARDS[board]['net']}")
     guest.wait_for_log(ADAPTER, timeout=10, count=2)
     guest.wait_for_log(ADAPTER_UP, timeout=10, count=2)
     guest.wait_for_http()
@@ -89,7 +106,7 @@ def test_unplugged_adapter_stops_the_network_and_serving_resumes_when_plugged_ba
     # A second unplug and replug works the same.
     monitor(socket_path, "device_del usbnet0")
     guest.wait_for_log(r"USB 1-1: 0525:a4a2 unplugged", timeout=10, count=2)
-    monitor(socket_path, f"device_add {USB_NET}")
+    monitor(socket_path, f"device_add {USB_BOARDS[board]['net']}")
     guest.wait_for_log(ADAPTER_UP, timeout=10, count=3)
     guest.wait_for_http()
     body, err, code = curl(guest.url + "/")

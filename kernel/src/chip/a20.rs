@@ -1,22 +1,48 @@
 //! Allwinner A20 (2x Cortex-A7): GIC-400 and the generic timer; the sun4i
 //! EMAC at SPI 55, which shares its pins with the GMAC, so the kernel maps
-//! its SRAM, opens its clock gate and muxes port A to it.
+//! its SRAM, opens its clock gate and muxes port A to it; two USB host ports
+//! (EHCI + OHCI each, SPI 39/64 and 40/65), powered by board pins. A USB
+//! Ethernet adapter found at boot is the NIC instead of the EMAC; an RT5370
+//! dongle the access point's radio.
 
 use alloc::boxed::Box;
 
-use super::sunxi::{self, SUN4I_EMAC};
+use super::sunxi::{self, UsbHost, SUN4I_EMAC};
 use super::{Chip, Devices};
 use crate::devices::Uart;
 use crate::drivers::sun4i_emac::{Sun4iEmac, Sun4iEmacConfig};
 use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
+use crate::net::radio::Radio;
 use crate::time::Clock;
+
+pub use super::sunxi::Pin;
+
+/// USB1 and USB2 (USB0 is the OTG port, left to its controller), as on
+/// the A10: HCI blocks 0x8000 apart, EHCIs at SPI 39-40, OHCIs at 64-65.
+const USB_HOSTS: [UsbHost; 2] = [UsbHost::at(0x01c1_4000, 32 + 39, 32 + 64), UsbHost::at(0x01c1_c000, 32 + 40, 32 + 65)];
 
 /// An A20 and what its board wires to it.
 pub struct A20 {
     /// The EMAC's PHY address on MDIO, if known (else the bus is scanned).
     pub emac_phy: Option<u8>,
+    /// The pins that switch on the USB host ports' 5 V (VBUS), driven high
+    /// before the controllers start.
+    pub usb_vbus: &'static [Pin],
+}
+
+impl A20 {
+    /// Powers and starts the USB host ports and takes what is plugged in
+    /// (see `sunxi::usb_devices`). The A20 has no USB resets: AHB gates of
+    /// EHCI0, OHCI0, EHCI1 and OHCI1 (bits 1-4), then the PHYs of USB1 and
+    /// USB2 out of reset, the OHCIs' 12 MHz clocks and the PHY clock
+    /// (USB clock register: bits 1-2, 6-7, 8).
+    fn usb_devices(&self) -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
+        self.usb_vbus.iter().flat_map(|pin| pin.driven_high()).for_each(|step| step.apply());
+        let gates = [sunxi::ccu(0x60, 0, 0b1111 << 1), sunxi::ccu(0xcc, 0, (0b11 << 1) | (0b11 << 6) | (1 << 8))];
+        sunxi::usb_devices(&gates, &USB_HOSTS, false)
+    }
 }
 
 impl Chip for A20 {
@@ -43,9 +69,10 @@ impl Chip for A20 {
         ];
         setup.iter().for_each(|step| step.apply());
         let config = Sun4iEmacConfig { regs: SUN4I_EMAC, irq: 32 + 55, phy: self.emac_phy };
-        let nic = Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>);
+        let (usb_nic, radio) = self.usb_devices();
+        let nic = usb_nic.or_else(|| Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
         // MMC0's AHB clock gate.
         let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8)], FifoAt::Sun4i);
-        sunxi::with_gic(nic, None, storage)
+        sunxi::with_gic(nic, radio, storage)
     }
 }

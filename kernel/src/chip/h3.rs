@@ -15,11 +15,7 @@ use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
 use crate::net::radio::Radio;
-use crate::rt2800;
-use crate::time::{self, Clock};
-use crate::usb::ecm::EcmNic;
-use crate::usb::rt2800_bus::start_radio;
-use crate::usb::shared::SharedBus;
+use crate::time::Clock;
 
 /// The internal PHY's MDIO address, as the syscon write below sets it.
 const INTERNAL_PHY: u8 = 1;
@@ -33,10 +29,8 @@ const USB_HOSTS: [UsbHost; 4] = [
     UsbHost::at(0x01c1_d000, 32 + 78, 32 + 79),
 ];
 
-/// Starts the USB host ports and enumerates what is plugged in: the first
-/// RT5370/RT5372 dongle that comes up is the Wi-Fi radio, the first CDC
-/// Ethernet adapter the NIC. Each holds its device on the shared bus; the
-/// bus is let go when neither came up.
+/// Starts the USB host ports and enumerates what is plugged in (see
+/// `sunxi::usb_devices`): a dongle is the radio, an adapter the NIC.
 fn usb_devices() -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
     // Clock gates of EHCI0-3 and OHCI0-3 (CCU bus gating 0, bits 24-31);
     // the four PHYs out of reset with their clocks and the OHCIs' 12 MHz
@@ -51,11 +45,7 @@ fn usb_devices() -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
         // USB0's PHY routed to its HCI rather than to the OTG controller.
         sunxi::usb_otg_phy(0x20, 1 << 0, 0),
     ];
-    let bus = SharedBus::new(sunxi::usb_bus(&gates, &USB_HOSTS, true));
-    let events = bus.poll();
-    let radio = start_radio(&bus, &events, rt2800::firmware::embedded(), time::micros_since_power_on).map(|radio| Box::new(radio) as Box<dyn Radio>);
-    let nic = EcmNic::claim(&bus, &events).map(|nic| Box::new(nic) as Box<dyn NetDevice>);
-    (nic, radio)
+    sunxi::usb_devices(&gates, &USB_HOSTS, true)
 }
 
 /// An H3 whose EMAC drives the internal PHY (Orange Pi PC, NanoPi NEO).

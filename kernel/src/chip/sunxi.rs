@@ -18,9 +18,13 @@ use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
 use crate::net::radio::Radio;
 use crate::partition::{AreaError, Partition};
+use crate::rt2800;
 use crate::sd::{CardError, HostError, SdCard};
 use crate::time;
 use crate::usb::bus::UsbBus;
+use crate::usb::ecm::EcmNic;
+use crate::usb::rt2800_bus::start_radio;
+use crate::usb::shared::SharedBus;
 use crate::usb::HostController;
 
 /// UART0, the debug port every board wires to its serial header.
@@ -130,6 +134,33 @@ pub fn pio(offset: usize, clear: u32, set: u32) -> RegisterSetup {
     RegisterSetup { reg: PIO.window(offset, 4), clear, set }
 }
 
+/// A pin of the pin controller, as schematics name it (`PH6`).
+#[derive(Clone, Copy, Debug)]
+pub struct Pin {
+    /// The port: 0 for PA, 7 for PH.
+    port: u8,
+    /// The pin within its port (0-31).
+    number: u8,
+}
+
+impl Pin {
+    /// Pin `number` of port `port` (`'A'` to `'I'`).
+    pub const fn new(port: char, number: u8) -> Self {
+        Self { port: port as u8 - b'A', number }
+    }
+
+    /// The register changes that make the pin an output driven high (the
+    /// level set first, so it never drives low): how boards switch on what
+    /// a pin powers (a USB port's VBUS). Each port's block is 0x24 bytes:
+    /// four configuration registers (4 bits a pin, 1 is output) and the
+    /// data register at +0x10.
+    pub fn driven_high(self) -> [RegisterSetup; 2] {
+        let bank = usize::from(self.port) * 0x24;
+        let (config, shift) = (bank + usize::from(self.number / 8) * 4, u32::from(self.number % 8) * 4);
+        [pio(bank + 0x10, 0, 1 << self.number), pio(config, 0xf << shift, 1 << shift)]
+    }
+}
+
 /// One USB host port's controllers: the EHCI's registers (its "HCI"
 /// block, with the PHY's pass-by register at +0x800), the OHCI companion's at
 /// +0x400, and their interrupts (GIC numbers).
@@ -183,4 +214,20 @@ pub fn usb_bus(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool) ->
     }
     log::info!("USB: {ohcis} OHCI and {} EHCI controllers up", controllers.len() - ohcis);
     UsbBus::new(controllers)
+}
+
+/// The USB bus on `hosts` (see `usb_bus`) with what was plugged in at boot:
+/// the first RT5370/RT5372 dongle that comes up is the Wi-Fi radio, the
+/// first CDC Ethernet adapter the NIC. Each holds its device on the shared
+/// bus; the bus is let go when neither came up.
+pub fn usb_devices(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool) -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
+    let bus = SharedBus::new(usb_bus(gates, hosts, clear_siddq));
+    // A full- or low-speed device first shows on its port's EHCI, which
+    // hands it to the OHCI beside it; the OHCIs, polled first, see it on the
+    // second look.
+    let mut events = bus.poll();
+    events.extend(bus.poll());
+    let radio = start_radio(&bus, &events, rt2800::firmware::embedded(), time::micros_since_power_on).map(|radio| Box::new(radio) as Box<dyn Radio>);
+    let nic = EcmNic::claim(&bus, &events).map(|nic| Box::new(nic) as Box<dyn NetDevice>);
+    (nic, radio)
 }
