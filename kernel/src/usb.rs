@@ -180,10 +180,11 @@ pub enum Delimiting {
     /// IN transfer is queued as soon as one completes, so no frame waits.
     ShortPacket,
     /// By lengths the protocol announces (mass storage's Bulk-Only
-    /// Transport): no zero-length packet (the device would read it as the
-    /// next command and stall), and an IN transfer is queued only while the
-    /// driver polls for one (QEMU's usb-storage stalls an IN token it does
-    /// not expect, between a status and the next command).
+    /// Transport): no zero-length packet (BOT has none, and a stick may take
+    /// one for a bad command; QEMU's usb-storage lets it pass), and an IN
+    /// transfer is queued only while the driver polls for one (QEMU's
+    /// usb-storage stalls an IN token between a status and the next
+    /// command, so the stick never started while IN was re-queued).
     Announced,
 }
 

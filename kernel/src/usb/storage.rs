@@ -332,11 +332,6 @@ impl UsbStick {
         self.block_len
     }
 
-    /// The stick's log name (`3-2`).
-    pub fn name(&self) -> alloc::string::String {
-        self.device.name()
-    }
-
     fn wait_ready(&mut self) -> Result<(), StickError> {
         for _ in 0..READY_TRIES {
             match self.command(Command::test_unit_ready(), &[]) {
