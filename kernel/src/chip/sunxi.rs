@@ -32,8 +32,9 @@ use crate::usb::HostController;
 pub static UART0: Ns16550 = Ns16550::new(window(0x01c2_8000, 0x400), 2);
 
 /// The devices of a SoC with a GIC-400 and the generic timer (A20, H3,
-/// A64): its NIC, its Wi-Fi radio if a USB dongle came up, and SD card,
-/// woken by the GIC, no entropy device.
+/// A64): its NIC, its Wi-Fi radio if a USB dongle came up, and the
+/// leaderboard's storage (the SD card's area or a USB stick's), woken by the
+/// GIC, no entropy device.
 pub fn with_gic(nic: Option<Box<dyn NetDevice>>, radio: Option<Box<dyn Radio>>, storage: Option<Box<dyn BlockStore>>) -> Devices {
     let gic = Gic::new(window(0x01c8_1000, 0x1000), window(0x01c8_2000, 0x2000));
     Devices { nic, radio, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None, storage }
