@@ -20,7 +20,9 @@
 #   --usb-net          orangepi-pc, cubieboard: the NIC is a USB CDC Ethernet adapter (-device usb-net,
 #                      id usbnet0, full speed: on OHCI0) instead of the EMAC, with the same port forwards
 #   --usb-kbd          orangepi-pc, cubieboard: a USB keyboard on OHCI1 (id usbkbd0)
-#   --usb-storage FILE orangepi-pc, cubieboard: a high-speed USB stick holding FILE (raw) on EHCI0 (id usbstick0)
+#   --usb-storage FILE orangepi-pc, cubieboard: a high-speed USB stick holding FILE (raw) on EHCI0 (id usbstick0):
+#                      the leaderboard's storage if FILE has a leaderboard partition (imgtool leaderboard-card FILE)
+#                      and the board no SD card with one
 #   --disk FILE|none   the leaderboard's storage: virt boards a virtio-blk disk (default
 #                      BUILD_DIR/BOARD/leaderboard.img, 128 KiB), orangepi-pc an SD card (default
 #                      BUILD_DIR/BOARD/leaderboard-card.img, 1 MiB, by imgtool leaderboard-card;
@@ -120,7 +122,7 @@ storage=()
 case "$QEMU_STORAGE" in
     virtio) default_disk=leaderboard.img ;;
     sd) default_disk=leaderboard-card.img ;;
-    *) [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk: $board keeps its leaderboard in RAM in QEMU (its machine has no storage this kernel drives)" >&2; exit 2; }
+    *) [ -z "$disk" ] || [ "$disk" = none ] || { echo "--disk: $board has no SD card in QEMU; its leaderboard goes on a USB stick (--usb-storage FILE, imgtool leaderboard-card FILE makes one), else in RAM" >&2; exit 2; }
        disk=none ;;
 esac
 if [ -n "$sd" ]; then

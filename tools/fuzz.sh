@@ -75,7 +75,9 @@ report() {
         "polls, open or WPA2; every frame it transmits must parse), leaderboard_journal (\`Journal::open\` on any area, then appends" \
         "that must come back), leaderboard_post (\`Booth::submit\`: serde-json-core and the replay), syn_gate (\`SynGate::admits\` on every received frame)," \
         "sd_card (\`SdCard::identify\` and \`Partition::leaderboard\` against a card whose every response is the fuzzer's), slot_decisions" \
-        "(\`choose_eviction\` over a sequence of accepts, requests, responses, closes and clock ticks on a fake clock), rt2800_rx (\`rt2800::wire::parse_rx\` on an RT5370's bulk IN transfers). Each also asserts a few invariants (see the sources)."
+        "(\`choose_eviction\` over a sequence of accepts, requests, responses, closes and clock ticks on a fake clock), rt2800_rx (\`rt2800::wire::parse_rx\` on an RT5370's bulk IN transfers), usb_storage (\`storage::Csw::parse\`," \
+        "\`Capacity::parse\`, then \`find_leaderboard_stick\` and block reads and writes against a stick whose every bulk IN transfer is the" \
+        "fuzzer's; no WRITE(10) may land outside the leaderboard partition). Each also asserts a few invariants (see the sources)."
     echo "- Corpus: seeded by fuzz/seeds.py, kept in fuzz/corpus/ between runs (ignored by git); runs and coverage are this run's."
     echo
     echo "| target | runs | runs/s | crashes | coverage (libFuzzer cov) | corpus files | crash |"

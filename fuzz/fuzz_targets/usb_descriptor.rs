@@ -8,7 +8,7 @@
 use kernel::usb::bus::enumerate;
 use kernel::usb::descriptor::{self, Configuration, DeviceDescriptor};
 use kernel::usb::ecm::EcmFunction;
-use kernel::usb::{Data, HostController, Pipe, PortStatus, Setup, Speed, UsbError};
+use kernel::usb::{Data, Delimiting, HostController, Pipe, PortStatus, Setup, Speed, UsbError};
 use libfuzzer_sys::fuzz_target;
 
 /// A device whose every IN answer is the next slice of the fuzzer's bytes
@@ -35,10 +35,10 @@ impl HostController for HostileDevice<'_> {
         buf[..answer.len()].copy_from_slice(answer);
         Ok(answer.len())
     }
-    fn bulk_out(&mut self, _pipe: Pipe, _data: &[u8]) -> Result<(), UsbError> {
+    fn bulk_out(&mut self, _pipe: Pipe, _data: &[u8], _delimiting: Delimiting) -> Result<(), UsbError> {
         Err(UsbError::Stall)
     }
-    fn bulk_in(&mut self, _pipe: Pipe, _buf: &mut [u8]) -> Result<Option<usize>, UsbError> {
+    fn bulk_in(&mut self, _pipe: Pipe, _buf: &mut [u8], _delimiting: Delimiting) -> Result<Option<usize>, UsbError> {
         Err(UsbError::Stall)
     }
     fn release(&mut self, _device: u8) {}

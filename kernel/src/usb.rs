@@ -3,7 +3,8 @@
 //! (`bus`), how class drivers share the bus, each holding its own device
 //! (`shared`), what a class driver talks to (`UsbDevice`), and the class
 //! drivers themselves (`ecm`, CDC Ethernet as the board's NIC;
-//! `rt2800_bus`, an RT5370 Wi-Fi dongle as the access point's radio).
+//! `rt2800_bus`, an RT5370 Wi-Fi dongle as the access point's radio;
+//! `storage`, a USB stick as the leaderboard's block store).
 //!
 //! Nothing here touches registers, so it all compiles and is tested on the
 //! host against a fake controller; `drivers::ohci` (full and low speed)
@@ -19,6 +20,7 @@ pub mod descriptor;
 pub mod ecm;
 pub mod rt2800_bus;
 pub mod shared;
+pub mod storage;
 
 /// A device's signalling rate, which decides packet sizes and, on OHCI,
 /// whether an endpoint is low speed.
@@ -96,12 +98,18 @@ pub mod request {
     pub const SET_CONFIGURATION: u8 = 9;
     /// SET_INTERFACE.
     pub const SET_INTERFACE: u8 = 11;
+    /// CLEAR_FEATURE.
+    pub const CLEAR_FEATURE: u8 = 1;
+    /// The feature selector of CLEAR_FEATURE for an endpoint's halt.
+    pub const ENDPOINT_HALT: u16 = 0;
     /// bmRequestType: standard, device, host-to-device.
     pub const OUT_DEVICE: u8 = 0x00;
     /// bmRequestType: standard, device, device-to-host.
     pub const IN_DEVICE: u8 = 0x80;
     /// bmRequestType: standard, interface, host-to-device.
     pub const OUT_INTERFACE: u8 = 0x01;
+    /// bmRequestType: standard, endpoint, host-to-device.
+    pub const OUT_ENDPOINT: u8 = 0x02;
     /// bmRequestType: class, interface, host-to-device.
     pub const OUT_CLASS_INTERFACE: u8 = 0x21;
     /// bmRequestType: vendor, device, host-to-device.
@@ -163,6 +171,23 @@ impl Pipe {
     }
 }
 
+/// How a class protocol delimits its bulk transfers, which decides two
+/// things the controller does on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delimiting {
+    /// By short packets (Ethernet frames over ECM, RT2800 frames): an OUT
+    /// transfer of whole packets ends with a zero-length packet, and a new
+    /// IN transfer is queued as soon as one completes, so no frame waits.
+    ShortPacket,
+    /// By lengths the protocol announces (mass storage's Bulk-Only
+    /// Transport): no zero-length packet (BOT has none, and a stick may take
+    /// one for a bad command; QEMU's usb-storage lets it pass), and an IN
+    /// transfer is queued only while the driver polls for one (QEMU's
+    /// usb-storage stalls an IN token between a status and the next
+    /// command, so the stick never started while IN was re-queued).
+    Announced,
+}
+
 /// What a root-hub port reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct PortStatus {
@@ -187,13 +212,15 @@ pub trait HostController {
     /// A control transfer on endpoint 0 of `pipe.device`; the bytes moved in the data stage.
     fn control(&mut self, pipe: Pipe, setup: &Setup, data: Data<'_>) -> Result<usize, UsbError>;
     /// Sends `data` on a bulk OUT endpoint, waiting (bounded) until it is sent;
-    /// a transfer whose length is a multiple of the packet size ends with a
-    /// zero-length packet, so the device sees where it ends.
-    fn bulk_out(&mut self, pipe: Pipe, data: &[u8]) -> Result<(), UsbError>;
-    /// Polls a bulk IN endpoint: keeps one transfer of `buf.len()` bytes
-    /// queued on it, and when one has completed copies it into `buf` and
-    /// returns its length (`None`: nothing yet). Never waits.
-    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8]) -> Result<Option<usize>, UsbError>;
+    /// with `Delimiting::ShortPacket` a transfer whose length is a multiple
+    /// of the packet size ends with a zero-length packet, so the device sees
+    /// where it ends.
+    fn bulk_out(&mut self, pipe: Pipe, data: &[u8], delimiting: Delimiting) -> Result<(), UsbError>;
+    /// Polls a bulk IN endpoint: queues a transfer of `buf.len()` bytes on
+    /// it if none is, and when one has completed copies it into `buf` and
+    /// returns its length (`None`: nothing yet); with
+    /// `Delimiting::ShortPacket` the next transfer is queued at once. Never waits.
+    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8], delimiting: Delimiting) -> Result<Option<usize>, UsbError>;
     /// Forgets every endpoint of a device that went away, cancelling its transfers.
     fn release(&mut self, device: u8);
     /// Waits about `ms` milliseconds (USB's settle and recovery times).
@@ -271,17 +298,30 @@ impl<'a> UsbDevice<'a> {
 
     /// Sends `data` on bulk OUT endpoint `endpoint` (an address the
     /// configuration lists), waiting a bounded time until it is sent.
-    pub fn bulk_out(&mut self, endpoint: u8, data: &[u8]) -> Result<(), UsbError> {
+    pub fn bulk_out(&mut self, endpoint: u8, data: &[u8], delimiting: Delimiting) -> Result<(), UsbError> {
         let pipe = self.pipe(endpoint)?;
-        self.host.bulk_out(pipe, data)
+        self.host.bulk_out(pipe, data, delimiting)
     }
 
     /// Polls bulk IN endpoint `endpoint` without waiting: a completed
     /// transfer's length in `buf`, or `None`; a transfer of `buf.len()`
-    /// bytes stays queued between calls.
-    pub fn bulk_in(&mut self, endpoint: u8, buf: &mut [u8]) -> Result<Option<usize>, UsbError> {
+    /// bytes stays queued between calls (see `Delimiting` for after one).
+    pub fn bulk_in(&mut self, endpoint: u8, buf: &mut [u8], delimiting: Delimiting) -> Result<Option<usize>, UsbError> {
         let pipe = self.pipe(endpoint)?;
-        self.host.bulk_in(pipe, buf)
+        self.host.bulk_in(pipe, buf, delimiting)
+    }
+
+    /// CLEAR_FEATURE(ENDPOINT_HALT) on each of `endpoints`, which also resets
+    /// their data toggles on the device; the host's side of every bulk
+    /// endpoint of the device then starts over at DATA0 too (the controller
+    /// forgets them, as after SET_CONFIGURATION), so a driver lists every
+    /// endpoint it uses (mass storage's reset recovery clears both).
+    pub fn clear_halts(&mut self, endpoints: &[u8]) -> Result<(), UsbError> {
+        for &endpoint in endpoints {
+            self.control_out(request::OUT_ENDPOINT, request::CLEAR_FEATURE, request::ENDPOINT_HALT, u16::from(endpoint), &[])?;
+        }
+        self.host.release(self.info.address);
+        Ok(())
     }
 }
 

@@ -4,8 +4,9 @@ QEMU's `usb-net` (CDC Ethernet, full speed) sits on the SoC's first OHCI (on
 the Cubieboard, the first EHCI hands it to its companion OHCI); the kernel
 enumerates it, takes it as the NIC instead of the EMAC, and serves the site
 byte for byte over it, also to 16 keep-alive clients at once. A USB keyboard
-and a USB stick (high speed, on the first EHCI) plugged in beside it are
-enumerated, logged and ignored. Unplugging the adapter (QEMU monitor
+and a zeroed USB stick (high speed, on the first EHCI) plugged in beside it
+are enumerated and logged: the keyboard ignored, the stick read and not used
+(it has no leaderboard partition; test_usb_storage.py has one that is). Unplugging the adapter (QEMU monitor
 `device_del`) stops its driver while the appliance carries on; plugging it
 back (`device_add`) resumes serving. Over a TAP device, a phone's DHCP client
 gets a lease through USB. The images come from tools/build.sh orangepi-pc
@@ -24,20 +25,22 @@ from test_boards import LISTENING, assert_site_served_byte_for_byte, monitor, re
 BOARD = "orangepi-pc"
 ADAPTER = r"USB 1-1: 0525:a4a2 QEMU RNDIS/QEMU USB Network Device, full speed"
 ADAPTER_UP = r"USB 1-1: CDC Ethernet, MAC 52:54:00:12:34:57"
+# A zeroed stick has no leaderboard partition: looked at, said so, never written.
+NO_AREA = "mass storage, 2048 blocks of 512 B, no leaderboard partition (type 0xda; imgtool leaderboard-card makes one): not used"
 # What each board's log says of the devices qemu.sh plugs in, and where the adapter goes back in.
 USB_BOARDS = {
     "orangepi-pc": {
         "net": "usb-net,netdev=n0,bus=usb-bus.4,port=1,id=usbnet0",
         "log": ["USB: 4 OHCI and 4 EHCI controllers up", "USB 2-1: 0627:0001 QEMU USB Keyboard, full speed",
                 "USB 2-1: HID device, no driver here: ignored", "USB 5-1: 46f4:0001 QEMU USB HARDDRIVE, high speed",
-                "USB 5-1: mass storage device, no driver here: ignored"],
+                "USB 5-1: " + NO_AREA],
         "emac": "sun8i EMAC",
     },
     "cubieboard": {
         "net": "usb-net,netdev=n0,bus=usb-bus.0,port=1,id=usbnet0",
         "log": ["USB: 2 OHCI and 2 EHCI controllers up", "USB 4-1: 0627:0001 QEMU USB Keyboard, high speed",
                 "USB 4-1: HID device, no driver here: ignored", "USB 3-2: 46f4:0001 QEMU USB HARDDRIVE, high speed",
-                "USB 3-2: mass storage device, no driver here: ignored"],
+                "USB 3-2: " + NO_AREA],
         "emac": "sun4i EMAC",
     },
 }

@@ -4,7 +4,9 @@
 //!
 //! Two USB host ports (EHCI + OHCI each, interrupts 39/64 and 40/65), at
 //! the A20's addresses: a USB Ethernet adapter found at boot is the NIC
-//! instead of the EMAC, an RT5370 dongle the access point's radio.
+//! instead of the EMAC, an RT5370 dongle the access point's radio, and a
+//! USB stick with a leaderboard partition keeps the leaderboard (the board
+//! has no SD card driver in use here).
 //!
 //! The EMAC's SRAM mapping, clock gate and pin mux, and the USB ports'
 //! clock gates, PHY resets and VBUS pins, are left as U-Boot set them
@@ -21,7 +23,6 @@ use crate::drivers::sun4i_intc::Sun4iIntc;
 use crate::drivers::sun4i_timer::Sun4iAlarm;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
-use crate::net::radio::Radio;
 use crate::time::Clock;
 
 /// USB1 and USB2 (USB0 is the OTG port, left to its controller).
@@ -48,9 +49,11 @@ impl Chip for A10 {
 
     fn devices(&self, fallback_mac: [u8; 6]) -> Devices {
         let config = Sun4iEmacConfig { regs: SUN4I_EMAC, irq: 55, phy: self.emac_phy };
-        let (usb_nic, radio): (_, Option<Box<dyn Radio>>) = sunxi::usb_devices(&[], &USB_HOSTS, false);
-        let nic = usb_nic.or_else(|| Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
+        // No SD card here (QEMU 7.2 models none on the A10): a USB stick's
+        // leaderboard partition is the only persistent storage.
+        let usb = sunxi::usb_devices(&[], &USB_HOSTS, false, true);
+        let nic = usb.nic.or_else(|| Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
         let intc = Sun4iIntc::new(window(0x01c2_0400, 0x400));
-        Devices { nic, radio, wake: Some((Box::new(intc), Box::new(Sun4iAlarm { block: TIMER }))), entropy: None, storage: None }
+        Devices { nic, radio: usb.radio, wake: Some((Box::new(intc), Box::new(Sun4iAlarm { block: TIMER }))), entropy: None, storage: usb.storage }
     }
 }

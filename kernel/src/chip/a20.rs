@@ -14,7 +14,6 @@ use crate::drivers::sun4i_emac::{Sun4iEmac, Sun4iEmacConfig};
 use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
-use crate::net::radio::Radio;
 use crate::time::Clock;
 
 pub use super::sunxi::Pin;
@@ -37,11 +36,12 @@ impl A20 {
     /// (see `sunxi::usb_devices`). The A20 has no USB resets: AHB gates of
     /// EHCI0, OHCI0, EHCI1 and OHCI1 (bits 1-4), then the PHYs of USB1 and
     /// USB2 out of reset, the OHCIs' 12 MHz clocks and the PHY clock
-    /// (USB clock register: bits 1-2, 6-7, 8).
-    fn usb_devices(&self) -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
+    /// (USB clock register: bits 1-2, 6-7, 8). `want_stick`: a USB stick's
+    /// leaderboard partition is wanted (the SD card has none).
+    fn usb_devices(&self, want_stick: bool) -> sunxi::UsbDevices {
         self.usb_vbus.iter().flat_map(|pin| pin.driven_high()).for_each(|step| step.apply());
         let gates = [sunxi::ccu(0x60, 0, 0b1111 << 1), sunxi::ccu(0xcc, 0, (0b11 << 1) | (0b11 << 6) | (1 << 8))];
-        sunxi::usb_devices(&gates, &USB_HOSTS, false)
+        sunxi::usb_devices(&gates, &USB_HOSTS, false, want_stick)
     }
 }
 
@@ -69,10 +69,11 @@ impl Chip for A20 {
         ];
         setup.iter().for_each(|step| step.apply());
         let config = Sun4iEmacConfig { regs: SUN4I_EMAC, irq: 32 + 55, phy: self.emac_phy };
-        let (usb_nic, radio) = self.usb_devices();
-        let nic = usb_nic.or_else(|| Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
-        // MMC0's AHB clock gate.
-        let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8)], FifoAt::Sun4i);
-        sunxi::with_gic(nic, radio, storage)
+        // MMC0's AHB clock gate. The SD card's leaderboard area first; a
+        // USB stick's only when the card has none.
+        let sd = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8)], FifoAt::Sun4i);
+        let usb = self.usb_devices(sd.is_none());
+        let nic = usb.nic.or_else(|| Sun4iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
+        sunxi::with_gic(nic, usb.radio, sd.or(usb.storage))
     }
 }

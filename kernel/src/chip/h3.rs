@@ -3,7 +3,8 @@
 //! selects, powers and clocks through system control and the CCU; four USB
 //! host ports (EHCI + OHCI each, SPI 72-79). A USB Ethernet adapter found at
 //! boot is the NIC instead of the EMAC; an RT5370 dongle found at boot is
-//! the access point's radio.
+//! the access point's radio; a USB stick with a leaderboard partition keeps
+//! the leaderboard when the SD card has no such area.
 
 use alloc::boxed::Box;
 
@@ -14,7 +15,6 @@ use crate::drivers::sun8i_emac::{Sun8iEmac, Sun8iEmacConfig};
 use crate::drivers::sunxi_mmc::FifoAt;
 use crate::drivers::watchdog::Watchdog;
 use crate::net::device::NetDevice;
-use crate::net::radio::Radio;
 use crate::time::Clock;
 
 /// The internal PHY's MDIO address, as the syscon write below sets it.
@@ -30,8 +30,9 @@ const USB_HOSTS: [UsbHost; 4] = [
 ];
 
 /// Starts the USB host ports and enumerates what is plugged in (see
-/// `sunxi::usb_devices`): a dongle is the radio, an adapter the NIC.
-fn usb_devices() -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
+/// `sunxi::usb_devices`): a dongle is the radio, an adapter the NIC, and
+/// with `want_stick` a stick with a leaderboard partition the storage.
+fn usb_devices(want_stick: bool) -> sunxi::UsbDevices {
     // Clock gates of EHCI0-3 and OHCI0-3 (CCU bus gating 0, bits 24-31);
     // the four PHYs out of reset with their clocks and the OHCIs' 12 MHz
     // clocks (USBPHY_CFG); the EHCIs' resets pulsed, so that whatever a boot
@@ -45,7 +46,7 @@ fn usb_devices() -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
         // USB0's PHY routed to its HCI rather than to the OTG controller.
         sunxi::usb_otg_phy(0x20, 1 << 0, 0),
     ];
-    sunxi::usb_devices(&gates, &USB_HOSTS, true)
+    sunxi::usb_devices(&gates, &USB_HOSTS, true, want_stick)
 }
 
 /// An H3 whose EMAC drives the internal PHY (Orange Pi PC, NanoPi NEO).
@@ -77,10 +78,11 @@ impl Chip for H3 {
         ];
         setup.iter().for_each(|step| step.apply());
         let config = Sun8iEmacConfig { regs: SUN8I_EMAC, intid: 32 + 82, phy: Some(INTERNAL_PHY) };
-        let (usb_nic, radio) = usb_devices();
-        let nic = usb_nic.or_else(|| Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
-        // MMC0's AHB clock gate and bus reset.
-        let storage = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8), sunxi::ccu(0x2c0, 0, 1 << 8)], FifoAt::Sun6i);
-        sunxi::with_gic(nic, radio, storage)
+        // MMC0's AHB clock gate and bus reset. The SD card's leaderboard
+        // area first; a USB stick's only when the card has none.
+        let sd = sunxi::sd_storage(&[sunxi::ccu(0x60, 0, 1 << 8), sunxi::ccu(0x2c0, 0, 1 << 8)], FifoAt::Sun6i);
+        let usb = usb_devices(sd.is_none());
+        let nic = usb.nic.or_else(|| Sun8iEmac::new(&config, fallback_mac).map(|emac| Box::new(emac) as Box<dyn NetDevice>));
+        sunxi::with_gic(nic, usb.radio, sd.or(usb.storage))
     }
 }

@@ -21,18 +21,20 @@ use crate::partition::{AreaError, Partition};
 use crate::rt2800;
 use crate::sd::{CardError, HostError, SdCard};
 use crate::time;
-use crate::usb::bus::UsbBus;
+use crate::usb::bus::{Event, UsbBus};
 use crate::usb::ecm::EcmNic;
 use crate::usb::rt2800_bus::start_radio;
 use crate::usb::shared::SharedBus;
+use crate::usb::storage::find_leaderboard_stick;
 use crate::usb::HostController;
 
 /// UART0, the debug port every board wires to its serial header.
 pub static UART0: Ns16550 = Ns16550::new(window(0x01c2_8000, 0x400), 2);
 
 /// The devices of a SoC with a GIC-400 and the generic timer (A20, H3,
-/// A64): its NIC, its Wi-Fi radio if a USB dongle came up, and SD card,
-/// woken by the GIC, no entropy device.
+/// A64): its NIC, its Wi-Fi radio if a USB dongle came up, and the
+/// leaderboard's storage (the SD card's area or a USB stick's), woken by the
+/// GIC, no entropy device.
 pub fn with_gic(nic: Option<Box<dyn NetDevice>>, radio: Option<Box<dyn Radio>>, storage: Option<Box<dyn BlockStore>>) -> Devices {
     let gic = Gic::new(window(0x01c8_1000, 0x1000), window(0x01c8_2000, 0x2000));
     Devices { nic, radio, wake: Some((Box::new(gic), Box::new(GenericTimerAlarm))), entropy: None, storage }
@@ -63,8 +65,9 @@ const CCU: Mmio = window(0x01c2_0000, 0x400);
 const PIO: Mmio = window(0x01c2_0800, 0x400);
 
 /// The SD card in slot MMC0 (PF0-PF5 on every board of this family), confined
-/// to the leaderboard's partition; `None` (the leaderboard stays in RAM)
-/// without a card or without the partition, said on the log. `gates` opens
+/// to the leaderboard's partition; `None` without a card or without the
+/// partition, said on the log (the board then looks for a USB stick with
+/// one, else the leaderboard stays in RAM). `gates` opens
 /// the controller's clock gate and, on the H3 and A64, lifts its reset.
 pub fn sd_storage(gates: &[RegisterSetup], fifo: FifoAt) -> Option<Box<dyn BlockStore>> {
     gates.iter().for_each(RegisterSetup::apply);
@@ -75,18 +78,18 @@ pub fn sd_storage(gates: &[RegisterSetup], fifo: FifoAt) -> Option<Box<dyn Block
     let host = match SunxiMmc::new(MMC0, fifo) {
         Ok(host) => host,
         Err(error) => {
-            log::error!("SD controller did not reset ({error:?}): leaderboard in RAM");
+            log::error!("SD controller did not reset ({error:?}): leaderboard on a USB stick or in RAM");
             return None;
         }
     };
     let card = match SdCard::identify(host, time::micros_since_power_on) {
         Ok(card) => card,
         Err(CardError::Host(_, HostError::NoResponse)) => {
-            log::info!("SD: no card in slot 0: leaderboard in RAM");
+            log::info!("SD: no card in slot 0: leaderboard on a USB stick or in RAM");
             return None;
         }
         Err(error) => {
-            log::error!("SD card not usable ({error:?}): leaderboard in RAM");
+            log::error!("SD card not usable ({error:?}): leaderboard on a USB stick or in RAM");
             return None;
         }
     };
@@ -97,11 +100,11 @@ pub fn sd_storage(gates: &[RegisterSetup], fifo: FifoAt) -> Option<Box<dyn Block
             Some(Box::new(area))
         }
         Err(AreaError::NoArea | AreaError::NoTable) => {
-            log::warn!("SD card {name} ({kind}, {mib} MiB) has no leaderboard partition (type 0xda; tools/sdcard.sh makes one): leaderboard in RAM");
+            log::warn!("SD card {name} ({kind}, {mib} MiB) has no leaderboard partition (type 0xda; tools/sdcard.sh makes one): leaderboard on a USB stick or in RAM");
             None
         }
         Err(error) => {
-            log::error!("SD card {name}: leaderboard partition not used ({error:?}): leaderboard in RAM");
+            log::error!("SD card {name}: leaderboard partition not used ({error:?}): leaderboard on a USB stick or in RAM");
             None
         }
     }
@@ -216,11 +219,24 @@ pub fn usb_bus(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool) ->
     UsbBus::new(controllers)
 }
 
+/// What `usb_devices` found plugged in at boot, each holding its device on
+/// the shared bus.
+pub struct UsbDevices {
+    /// A CDC Ethernet adapter, to be the NIC.
+    pub nic: Option<Box<dyn NetDevice>>,
+    /// An RT5370/RT5372 dongle, to be the Wi-Fi radio.
+    pub radio: Option<Box<dyn Radio>>,
+    /// A USB stick's leaderboard partition, to keep the leaderboard on.
+    pub storage: Option<Box<dyn BlockStore>>,
+}
+
 /// The USB bus on `hosts` (see `usb_bus`) with what was plugged in at boot:
 /// the first RT5370/RT5372 dongle that comes up is the Wi-Fi radio, the
-/// first CDC Ethernet adapter the NIC. Each holds its device on the shared
-/// bus; the bus is let go when neither came up.
-pub fn usb_devices(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool) -> (Option<Box<dyn NetDevice>>, Option<Box<dyn Radio>>) {
+/// first CDC Ethernet adapter the NIC, and with `want_stick` (the board
+/// has no other storage with a leaderboard area) the first mass-storage
+/// stick with a leaderboard partition the leaderboard's store. The bus is
+/// let go when none of them came up.
+pub fn usb_devices(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool, want_stick: bool) -> UsbDevices {
     let bus = SharedBus::new(usb_bus(gates, hosts, clear_siddq));
     // A full- or low-speed device first shows on its port's EHCI, which
     // hands it to the OHCI beside it; the OHCIs, polled first, see it on the
@@ -228,6 +244,13 @@ pub fn usb_devices(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool
     let mut events = bus.poll();
     events.extend(bus.poll());
     let radio = start_radio(&bus, &events, rt2800::firmware::embedded(), time::micros_since_power_on).map(|radio| Box::new(radio) as Box<dyn Radio>);
+    let mut storage = None;
+    if want_stick {
+        let (stick, looked_at) = find_leaderboard_stick(&bus, &events, time::micros_since_power_on);
+        storage = stick.map(|area| Box::new(area) as Box<dyn BlockStore>);
+        // The sticks looked at were logged already: not offered as driverless.
+        events.retain(|event| !matches!(event, Event::Attached(id) if looked_at.contains(id)));
+    }
     let nic = EcmNic::claim(&bus, &events).map(|nic| Box::new(nic) as Box<dyn NetDevice>);
-    (nic, radio)
+    UsbDevices { nic, radio, storage }
 }

@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 
 use super::dma::{DmaBlock, LINE};
 use super::mmio::{delay_us, wait_until, Mmio};
-use crate::usb::{Data, HostController, Pipe, PortStatus, Setup, Speed, UsbError};
+use crate::usb::{Data, Delimiting, HostController, Pipe, PortStatus, Setup, Speed, UsbError};
 
 /// Capability registers: their length (the operational registers follow), structure parameters.
 const CAPLENGTH: usize = 0x00;
@@ -373,7 +373,7 @@ impl HostController for Ehci {
         Ok(moved)
     }
 
-    fn bulk_out(&mut self, pipe: Pipe, data: &[u8]) -> Result<(), UsbError> {
+    fn bulk_out(&mut self, pipe: Pipe, data: &[u8], delimiting: Delimiting) -> Result<(), UsbError> {
         if data.len() > BUFFER {
             return Err(UsbError::Invalid);
         }
@@ -381,7 +381,7 @@ impl HostController for Ehci {
         let (lists, slot) = (&self.lists, &mut self.bulk[index]);
         lists.dma.write_bytes(slot.buffer(), data);
         lists.dma.clean(slot.buffer(), data.len());
-        let zero_length = !data.is_empty() && data.len() % usize::from(pipe.max_packet.max(1)) == 0;
+        let zero_length = delimiting == Delimiting::ShortPacket && !data.is_empty() && data.len() % usize::from(pipe.max_packet.max(1)) == 0;
         lists.write_td(slot, 0, PID_OUT, slot.buffer(), data.len(), !zero_length);
         if zero_length {
             lists.write_td(slot, 1, PID_OUT, slot.buffer(), 0, true);
@@ -390,7 +390,7 @@ impl HostController for Ehci {
         lists.wait(slot, BULK_OUT_TIMEOUT_US)
     }
 
-    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8]) -> Result<Option<usize>, UsbError> {
+    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8], delimiting: Delimiting) -> Result<Option<usize>, UsbError> {
         let len = buf.len().min(BUFFER);
         let index = self.bulk_slot(pipe)?;
         let (lists, slot) = (&self.lists, &mut self.bulk[index]);
@@ -410,8 +410,10 @@ impl HostController for Ehci {
                 lists.dma.invalidate(slot.buffer(), moved);
                 lists.dma.read_bytes(slot.buffer(), &mut buf[..moved]);
                 lists.retire(slot, false);
-                lists.write_td(slot, 0, PID_IN | TOKEN_IOC, slot.buffer(), len, true);
-                lists.submit(slot, 1);
+                if delimiting == Delimiting::ShortPacket {
+                    lists.write_td(slot, 0, PID_IN | TOKEN_IOC, slot.buffer(), len, true);
+                    lists.submit(slot, 1);
+                }
                 Ok(Some(moved))
             }
         }

@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 use super::dma::{DmaBlock, LINE};
 use super::mmio::{delay_us, wait_until, Mmio};
-use crate::usb::{Data, HostController, Pipe, PortStatus, Setup, Speed, UsbError};
+use crate::usb::{Data, Delimiting, HostController, Pipe, PortStatus, Setup, Speed, UsbError};
 
 const HC_REVISION: usize = 0x00;
 const HC_CONTROL: usize = 0x04;
@@ -384,7 +384,7 @@ impl HostController for Ohci {
         Ok(moved)
     }
 
-    fn bulk_out(&mut self, pipe: Pipe, data: &[u8]) -> Result<(), UsbError> {
+    fn bulk_out(&mut self, pipe: Pipe, data: &[u8], delimiting: Delimiting) -> Result<(), UsbError> {
         if data.len() > BUFFER {
             return Err(UsbError::Invalid);
         }
@@ -395,7 +395,7 @@ impl HostController for Ohci {
         let first = slot.tail;
         lists.write_td(slot, first, TD_OUT | TD_NO_INTERRUPT | TD_TOGGLE_FROM_ED, slot.buffer(), data.len());
         let mut count = 1;
-        if !data.is_empty() && data.len() % usize::from(pipe.max_packet.max(1)) == 0 {
+        if delimiting == Delimiting::ShortPacket && !data.is_empty() && data.len() % usize::from(pipe.max_packet.max(1)) == 0 {
             lists.write_td(slot, first + 1, TD_OUT | TD_NO_INTERRUPT | TD_TOGGLE_FROM_ED, 0, 0);
             count += 1;
         }
@@ -403,7 +403,7 @@ impl HostController for Ohci {
         lists.wait(slot, BULK_OUT_TIMEOUT_US)
     }
 
-    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8]) -> Result<Option<usize>, UsbError> {
+    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8], delimiting: Delimiting) -> Result<Option<usize>, UsbError> {
         let len = buf.len().min(BUFFER);
         let index = self.bulk_slot(pipe)?;
         let (lists, slot) = (&self.lists, &mut self.bulk[index]);
@@ -423,7 +423,10 @@ impl HostController for Ohci {
                 let moved = lists.transferred(slot, done, slot.buffer(), len);
                 lists.dma.invalidate(slot.buffer(), moved);
                 lists.dma.read_bytes(slot.buffer(), &mut buf[..moved]);
-                lists.queue_in(slot, len);
+                match delimiting {
+                    Delimiting::ShortPacket => lists.queue_in(slot, len),
+                    Delimiting::Announced => slot.in_flight = false,
+                }
                 Ok(Some(moved))
             }
         }

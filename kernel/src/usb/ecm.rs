@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use super::bus::{DeviceId, DeviceInfo, Event};
 use super::descriptor::{Configuration, TransferType, CS_INTERFACE};
 use super::shared::{DeviceHandle, SharedBus};
-use super::{request, UsbError};
+use super::{request, Delimiting, UsbError};
 use crate::net::device::{NetDevice, Received, MAX_FRAME};
 
 /// CDC communications interface class, and its Ethernet subclass.
@@ -251,7 +251,7 @@ impl NetDevice for EcmNic {
     fn receive(&mut self, frame: &mut [u8]) -> Received {
         let Some(adapter) = &self.adapter else { return Received::Nothing };
         let (endpoint, rx) = (adapter.function.bulk_in, &mut self.rx);
-        match adapter.device.with_device(|device| device.bulk_in(endpoint, rx)) {
+        match adapter.device.with_device(|device| device.bulk_in(endpoint, rx, Delimiting::ShortPacket)) {
             Ok(None) => Received::Nothing,
             // The zero-length packet after a frame of whole packets.
             Ok(Some(0)) => Received::Nothing,
@@ -274,7 +274,7 @@ impl NetDevice for EcmNic {
     fn transmit(&mut self, frame: &[u8]) -> bool {
         let Some(adapter) = &self.adapter else { return false };
         let endpoint = adapter.function.bulk_out;
-        match adapter.device.with_device(|device| device.bulk_out(endpoint, frame)) {
+        match adapter.device.with_device(|device| device.bulk_out(endpoint, frame, Delimiting::ShortPacket)) {
             Ok(()) => true,
             Err(error) => {
                 self.fail("transmit", error);

@@ -12,7 +12,7 @@ use core::fmt;
 use super::bus::Event;
 use super::descriptor::{Configuration, TransferType};
 use super::shared::{DeviceHandle, SharedBus};
-use super::{request, UsbError};
+use super::{request, Delimiting, UsbError};
 use crate::rt2800::{self, BusError, Rt2800Bus, Rt5370};
 
 /// Why a dongle did not become the radio.
@@ -102,12 +102,12 @@ impl Rt2800Bus for Rt2800Usb {
 
     fn bulk_out(&mut self, data: &[u8]) -> Result<(), BusError> {
         let endpoint = self.bulk_out;
-        self.device.with_device(|d| d.bulk_out(endpoint, data)).map_err(bus_error)
+        self.device.with_device(|d| d.bulk_out(endpoint, data, Delimiting::ShortPacket)).map_err(bus_error)
     }
 
     fn poll_bulk_in(&mut self, buf: &mut [u8]) -> Option<Result<usize, BusError>> {
         let endpoint = self.bulk_in;
-        self.device.with_device(|d| d.bulk_in(endpoint, buf)).map_err(bus_error).transpose()
+        self.device.with_device(|d| d.bulk_in(endpoint, buf, Delimiting::ShortPacket)).map_err(bus_error).transpose()
     }
 
     fn delay_us(&mut self, us: u32) {

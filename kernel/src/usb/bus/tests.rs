@@ -8,7 +8,7 @@ use core::cell::RefCell;
 use super::*;
 use crate::rt2800::{BusError, Rt2800Bus};
 use crate::usb::descriptor::tests::*;
-use crate::usb::PortStatus;
+use crate::usb::{Delimiting, PortStatus};
 
 /// `usb-net`'s string descriptors as it sent them: languages, manufacturer,
 /// product, MAC address.
@@ -56,6 +56,22 @@ pub struct FakeDevice {
     pub fail_next: Option<UsbError>,
     /// Bulk endpoints used, in order: OUT transfers and IN polls.
     pub bulk_endpoints: Vec<u8>,
+    /// A function behind the bulk pipes and the class and endpoint requests
+    /// instead (a fake USB stick): they are handed to it as they come.
+    pub function: Option<Rc<RefCell<dyn BulkFunction>>>,
+}
+
+/// A device's function as a fake stands it in: its bulk pipes, its class
+/// requests to the interface and CLEAR_FEATURE on its endpoints.
+pub trait BulkFunction {
+    /// A bulk OUT transfer, as the controller was asked to send it.
+    fn bulk_out(&mut self, endpoint: u8, data: &[u8], delimiting: Delimiting) -> Result<(), UsbError>;
+    /// A poll of a bulk IN endpoint.
+    fn bulk_in(&mut self, endpoint: u8, buf: &mut [u8], delimiting: Delimiting) -> Result<Option<usize>, UsbError>;
+    /// A class request to an interface, without data stage.
+    fn class_out(&mut self, request: u8, value: u16, index: u16) -> Result<(), UsbError>;
+    /// CLEAR_FEATURE(ENDPOINT_HALT) on `endpoint`.
+    fn clear_halt(&mut self, endpoint: u8) -> Result<(), UsbError>;
 }
 
 impl FakeDevice {
@@ -183,7 +199,14 @@ impl HostController for FakeHost {
                 device.interfaces.push((setup.index as u8, setup.value as u8));
                 Ok(0)
             }
-            (request::OUT_CLASS_INTERFACE, _, Data::None) => Ok(0),
+            (request::OUT_CLASS_INTERFACE, _, Data::None) => match device.function.clone() {
+                Some(function) => function.borrow_mut().class_out(setup.request, setup.value, setup.index).map(|()| 0),
+                None => Ok(0),
+            },
+            (request::OUT_ENDPOINT, request::CLEAR_FEATURE, Data::None) if setup.value == request::ENDPOINT_HALT => match device.function.clone() {
+                Some(function) => function.borrow_mut().clear_halt(setup.index as u8).map(|()| 0),
+                None => Err(UsbError::Stall),
+            },
             (request::OUT_VENDOR_DEVICE | request::IN_VENDOR_DEVICE, _, data) => {
                 device.take_failure()?;
                 let out = if let Data::Out(bytes) = &data { bytes.to_vec() } else { Vec::new() };
@@ -199,7 +222,7 @@ impl HostController for FakeHost {
             _ => Err(UsbError::Stall),
         }
     }
-    fn bulk_out(&mut self, pipe: Pipe, data: &[u8]) -> Result<(), UsbError> {
+    fn bulk_out(&mut self, pipe: Pipe, data: &[u8], delimiting: Delimiting) -> Result<(), UsbError> {
         let mut state = self.0.borrow_mut();
         let device = state.device_at(pipe.device)?;
         if device.configuration.is_none() || core::mem::take(&mut device.stall_next_out) {
@@ -207,17 +230,23 @@ impl HostController for FakeHost {
         }
         device.take_failure()?;
         device.bulk_endpoints.push(pipe.endpoint);
+        if let Some(function) = device.function.clone() {
+            return function.borrow_mut().bulk_out(pipe.endpoint, data, delimiting);
+        }
         if let Some(chip) = device.chip.clone() {
             return chip.borrow_mut().bulk_out(data).map_err(usb_error);
         }
         device.tx.push(data.to_vec());
         Ok(())
     }
-    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8]) -> Result<Option<usize>, UsbError> {
+    fn bulk_in(&mut self, pipe: Pipe, buf: &mut [u8], delimiting: Delimiting) -> Result<Option<usize>, UsbError> {
         let mut state = self.0.borrow_mut();
         let device = state.device_at(pipe.device)?;
         device.take_failure()?;
         device.bulk_endpoints.push(pipe.endpoint);
+        if let Some(function) = device.function.clone() {
+            return function.borrow_mut().bulk_in(pipe.endpoint, buf, delimiting);
+        }
         if let Some(chip) = device.chip.clone() {
             return chip.borrow_mut().poll_bulk_in(buf).transpose().map_err(usb_error);
         }
