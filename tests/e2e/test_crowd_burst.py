@@ -15,43 +15,50 @@ import pytest
 from conftest import BOARDS, ROOT, Guest, in_phone, phone_stats, sh, wire_up
 
 NS = "phone2050"
-# 16 browsers' keep-alive connections sit idle in 16 HTTP slots (booted with http_slots=16), then 24 more clients
-# connect at once, each with one request: the crowd of the issue (20 at once got 4 resets).
-IDLE, CLIENTS = 16, 24
-BURST = textwrap.dedent(f"""
-    import json, socket, threading, time
-    REQUEST = b"GET /stats.json HTTP/1.1\\r\\nHost: 2048.home.arpa\\r\\n"
-    idle = []
-    for n in range({IDLE}):
-        s = socket.create_connection(("10.42.0.1", 80), timeout=10)
-        s.sendall(REQUEST + b"\\r\\n")
-        assert s.recv(65536).startswith(b"HTTP/1.1 200")
-        idle.append(s)
-    results = []
-    def client(n):
-        start = time.monotonic()
-        try:
-            with socket.create_connection(("10.42.0.1", 80), timeout=20) as s:
-                s.sendall(REQUEST + b"Connection: close\\r\\n\\r\\n")
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-            results.append(("ok" if data.startswith(b"HTTP/1.1 200") else "bad", time.monotonic() - start))
-        except ConnectionResetError:
-            results.append(("reset", time.monotonic() - start))
-        except ConnectionRefusedError:
-            results.append(("refused", time.monotonic() - start))
-        except OSError as e:
-            results.append((type(e).__name__, time.monotonic() - start))
-    threads = [threading.Thread(target=client, args=(n,)) for n in range({CLIENTS})]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    print(json.dumps(results))
-""")
+# `idle` keep-alive connections sit idle in the slots of `port`, then `clients` more connect at once, each
+# with one request and `Connection: close`, reading to the close. On 443 each verifies the chain against the
+# demo CA. A reset or refusal at the TCP or the TLS layer is counted as such.
+def burst(port, idle, clients, client_timeout, tls):
+    return textwrap.dedent(f"""
+        import json, socket, ssl, threading, time
+        CONTEXT = ssl.create_default_context(cafile={str(ROOT / "build" / "tls" / "ca.pem")!r}) if {tls} else None
+        REQUEST = b"GET /stats.json HTTP/1.1\\r\\nHost: 2048.home.arpa\\r\\n"
+        def connect(timeout):
+            raw = socket.create_connection(("10.42.0.1", {port}), timeout=timeout)
+            return CONTEXT.wrap_socket(raw, server_hostname="2048.home.arpa") if CONTEXT else raw
+        idle = []
+        for n in range({idle}):
+            s = connect(10)
+            s.sendall(REQUEST + b"\\r\\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+            idle.append(s)
+        results = []
+        def client(n):
+            start = time.monotonic()
+            try:
+                with connect({client_timeout}) as s:
+                    s.sendall(REQUEST + b"Connection: close\\r\\n\\r\\n")
+                    data = b""
+                    while chunk := s.recv(65536):
+                        data += chunk
+                results.append(("ok" if data.startswith(b"HTTP/1.1 200") else "bad", time.monotonic() - start))
+            except ConnectionResetError:
+                results.append(("reset", time.monotonic() - start))
+            except ConnectionRefusedError:
+                results.append(("refused", time.monotonic() - start))
+            except OSError as e:  # ssl.SSLError among them
+                results.append((type(e).__name__, time.monotonic() - start))
+        threads = [threading.Thread(target=client, args=(n,)) for n in range({clients})]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(json.dumps(results))
+    """)
 
+
+# 16 browsers' keep-alive connections sit idle in 16 HTTP slots (booted with http_slots=16), then 24 more clients
+# connect at once: the crowd of the issue (20 at once got 4 resets).
+IDLE, CLIENTS = 16, 24
+BURST = burst(80, IDLE, CLIENTS, 20, tls=False)
 
 # 14 clients ask for the game's script 40 times, pipelined, and stop reading (locked screens); one
 # browser then loads /stats.json and keeps its connection idle. A second later every one of them has
@@ -102,44 +109,9 @@ ORDER = textwrap.dedent(f"""
 
 
 # The same burst on port 443, booted with https_slots=4: 4 TLS keep-alive connections sit idle, then 8
-# clients connect at once, each verifying the chain against the demo CA, asking for /stats.json and
-# reading to the close. A reset or refusal at the TCP or the TLS layer is counted as such.
+# clients connect at once.
 TLS_IDLE, TLS_CLIENTS = 4, 8
-TLS_BURST = textwrap.dedent(f"""
-    import json, socket, ssl, threading, time
-    CONTEXT = ssl.create_default_context(cafile={str(ROOT / "build" / "tls" / "ca.pem")!r})
-    REQUEST = b"GET /stats.json HTTP/1.1\\r\\nHost: 2048.home.arpa\\r\\n"
-    def connect(timeout):
-        raw = socket.create_connection(("10.42.0.1", 443), timeout=timeout)
-        return CONTEXT.wrap_socket(raw, server_hostname="2048.home.arpa")
-    idle = []
-    for n in range({TLS_IDLE}):
-        s = connect(10)
-        s.sendall(REQUEST + b"\\r\\n")
-        assert s.recv(65536).startswith(b"HTTP/1.1 200")
-        idle.append(s)
-    results = []
-    def client(n):
-        start = time.monotonic()
-        try:
-            with connect(30) as s:
-                s.sendall(REQUEST + b"Connection: close\\r\\n\\r\\n")
-                data = b""
-                while chunk := s.recv(65536):
-                    data += chunk
-            results.append(("ok" if data.startswith(b"HTTP/1.1 200") else "bad", time.monotonic() - start))
-        except ConnectionResetError:
-            results.append(("reset", time.monotonic() - start))
-        except ConnectionRefusedError:
-            results.append(("refused", time.monotonic() - start))
-        except (OSError, ssl.SSLError) as e:
-            results.append((type(e).__name__, time.monotonic() - start))
-    threads = [threading.Thread(target=client, args=(n,)) for n in range({TLS_CLIENTS})]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    print(json.dumps(results))
-""")
-
+TLS_BURST = burst(443, TLS_IDLE, TLS_CLIENTS, 30, tls=True)
 
 @pytest.fixture(params=BOARDS)
 def crowd(request, tmp_path):
