@@ -122,11 +122,7 @@ impl Drop for DeviceHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usb::bus::tests::{fake_bus, FakeDevice};
-
-    fn attached(events: &[Event]) -> Vec<DeviceId> {
-        events.iter().filter_map(|e| if let Event::Attached(id) = e { Some(*id) } else { None }).collect()
-    }
+    use crate::usb::bus::tests::{attached, fake_bus, FakeDevice};
 
     #[test]
     fn a_device_has_one_driver_until_its_handle_is_dropped() {

@@ -270,7 +270,8 @@ pub fn fake_bus(ports: usize) -> (UsbBus, Rc<RefCell<FakeState>>) {
     (UsbBus::new(vec![Box::new(host) as Box<dyn HostController>]), state)
 }
 
-fn attached(events: &[Event]) -> Vec<DeviceId> {
+/// The devices a poll's events say were attached, in order.
+pub(crate) fn attached(events: &[Event]) -> Vec<DeviceId> {
     events.iter().filter_map(|e| if let Event::Attached(id) = e { Some(*id) } else { None }).collect()
 }
 
@@ -368,4 +369,9 @@ fn device_without_names_is_still_enumerated() {
     let id = attached(&bus.poll())[0];
     assert_eq!(bus.info(id).unwrap().product, "");
     assert_eq!(display_name(bus.info(id).unwrap()), "(unnamed, CDC)");
+}
+
+/// A test frame of `len` bytes counting up from 0.
+pub(crate) fn frame(len: usize) -> Vec<u8> {
+    (0..len).map(|i| i as u8).collect()
 }

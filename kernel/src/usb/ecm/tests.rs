@@ -2,7 +2,7 @@
 //! controller of `bus::tests`: frames both ways, unplug and replug.
 
 use super::*;
-use crate::usb::bus::tests::{fake_bus, FakeDevice};
+use crate::usb::bus::tests::{fake_bus, frame, FakeDevice};
 use crate::usb::descriptor::tests::*;
 use crate::usb::descriptor::Configuration;
 
@@ -38,10 +38,6 @@ fn mac_string_is_twelve_hex_digits() {
     for bad in ["", "52540012345", "5254001234577", "52540012345g", "+25400123457", "ééééééé"] {
         assert_eq!(parse_mac(bad), None, "{bad}");
     }
-}
-
-fn frame(len: usize) -> Vec<u8> {
-    (0..len).map(|i| i as u8).collect()
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::net::device::{NetDevice, Received};
 use crate::net::radio::Radio;
 use crate::rt2800::bus::{mode, request as rt};
 use crate::rt2800::tests::{firmware, FakeBus, FakeDongle};
-use crate::usb::bus::tests::{fake_bus, FakeDevice, FakeState};
+use crate::usb::bus::tests::{attached, fake_bus, frame, FakeDevice, FakeState};
 use crate::usb::bus::DeviceId;
 use crate::usb::ecm::EcmNic;
 
@@ -33,10 +33,6 @@ fn rt5370() -> FakeDevice {
 fn ticking_clock() -> u64 {
     static NOW: AtomicU64 = AtomicU64::new(0);
     NOW.fetch_add(1, Ordering::Relaxed)
-}
-
-fn attached(events: &[Event]) -> Vec<DeviceId> {
-    events.iter().filter_map(|e| if let Event::Attached(id) = e { Some(*id) } else { None }).collect()
 }
 
 /// A shared bus with `device` on port 1 of 2, enumerated; its id.
@@ -244,10 +240,6 @@ fn other_devices_are_not_touched() {
     for n in 0..2 {
         assert_eq!(port(&state, n, |d| (d.configuration, d.vendor_setups.len())), (None, 0));
     }
-}
-
-fn frame(len: usize) -> Vec<u8> {
-    (0..len).map(|i| i as u8).collect()
 }
 
 #[test]
