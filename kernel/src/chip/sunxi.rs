@@ -238,11 +238,7 @@ pub struct UsbDevices {
 /// let go when none of them came up.
 pub fn usb_devices(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool, want_stick: bool) -> UsbDevices {
     let bus = SharedBus::new(usb_bus(gates, hosts, clear_siddq));
-    // A full- or low-speed device first shows on its port's EHCI, which
-    // hands it to the OHCI beside it; the OHCIs, polled first, see it on the
-    // second look.
     let mut events = bus.poll();
-    events.extend(bus.poll());
     let radio = start_radio(&bus, &events, rt2800::firmware::embedded(), time::micros_since_power_on).map(|radio| Box::new(radio) as Box<dyn Radio>);
     let mut storage = None;
     if want_stick {

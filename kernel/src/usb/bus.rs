@@ -133,8 +133,21 @@ impl UsbBus {
 
     /// Looks at every port: devices that went away are forgotten, new ones
     /// enumerated (which waits on the device, a few tens of ms per device).
+    /// A full- or low-speed device first seen on an EHCI is handed to the
+    /// OHCI beside it; since the OHCIs are looked at first, the ports are
+    /// looked at once more after a hand-over, so the device is in these events.
     pub fn poll(&mut self) -> Vec<Event> {
-        let mut events = Vec::new();
+        let (mut events, handed_over) = self.look_at_ports();
+        if handed_over {
+            events.extend(self.look_at_ports().0);
+        }
+        events
+    }
+
+    /// One look at every port: its events, and whether a device was handed
+    /// to a companion controller.
+    fn look_at_ports(&mut self) -> (Vec<Event>, bool) {
+        let (mut events, mut handed_over) = (Vec::new(), false);
         for (bus, host) in self.hosts.iter_mut().enumerate() {
             for port in 0..host.ports.len() {
                 let status = host.controller.port_status(port);
@@ -167,6 +180,7 @@ impl UsbBus {
                     }
                     Err(UsbError::Companion) => {
                         log::debug!("USB {name}: not high speed, handed to the companion controller");
+                        handed_over = true;
                         host.ports[port] = Port::Empty;
                     }
                     Err(error) => {
@@ -177,7 +191,7 @@ impl UsbBus {
                 }
             }
         }
-        events
+        (events, handed_over)
     }
 
     /// What enumeration learnt about a device still attached.
