@@ -207,9 +207,9 @@ def usb_enumeration(device, configs, product):
     return usb_answers(answers)
 
 
-# usb_storage: a stick's bulk IN transfers ([len u8][bytes], 254: a 512-byte block) as QEMU's
+# usb_storage: a stick's bulk IN transfers ([len u8][bytes], 254: all the transfer asks) as QEMU's
 # usb-storage sends them for a 1 MiB imgtool leaderboard-card image: INQUIRY, TEST UNIT READY,
-# READ CAPACITY, block 0 (the MBR), then a read and a write (with SYNCHRONIZE CACHE) of the area.
+# READ CAPACITY, blocks 0-7 (the MBR first: one read ahead), then a read and a write (with SYNCHRONIZE CACHE) of the area.
 def csw(tag, status=0):
     return b"USBS" + tag.to_bytes(4, "little") + bytes(4) + bytes([status])
 
@@ -218,9 +218,9 @@ def stick_session():
     mbr = bytearray(512)
     mbr[446:462] = bytes([0, 0, 0, 0, 0xDA, 0, 0, 0, 0x00, 0x07, 0, 0, 0x00, 0x01, 0, 0])
     mbr[510:512] = b"\x55\xaa"
-    ins = [bytes(36), csw(1), csw(2), bytes([0, 0, 7, 0xFF, 0, 0, 2, 0]), csw(3), bytes(mbr), csw(4),
-           bytes(512), csw(5), csw(6), csw(7)]
-    return b"".join((bytes([254]) if len(a) == 512 else bytes([len(a)])) + a for a in ins)
+    ins = [bytes(36), csw(1), csw(2), bytes([0, 0, 7, 0xFF, 0, 0, 2, 0]), csw(3), bytes(mbr) + bytes(3584), csw(4),
+           bytes(4096), csw(5), csw(6), csw(7)]
+    return b"".join((bytes([254]) if len(a) >= 512 else bytes([len(a)])) + a for a in ins)
 
 
 SEEDS["usb_storage"] = [csw(1), csw(7, 1), bytes([0, 0, 7, 0xFF, 0, 0, 2, 0]), stick_session()]

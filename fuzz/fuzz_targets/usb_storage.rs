@@ -1,8 +1,8 @@
 //! The USB stick driver against a hostile stick: the input is parsed
 //! directly as a CSW and as READ CAPACITY data, then served, in pieces, as
 //! every bulk IN transfer of a stick that enumerates as QEMU's usb-storage
-//! (`[len u8][bytes]` each; a length of 254 is a whole 512-byte block,
-//! 255 a poll that finds nothing yet). Nothing may panic or hang (the clock runs fast, so every deadline
+//! (`[len u8][bytes]` each; a length of 254 is all the transfer asks, a
+//! block or a read ahead's eight, 255 a poll that finds nothing yet). Nothing may panic or hang (the clock runs fast, so every deadline
 //! passes), and no WRITE(10) may reach the stick outside the leaderboard
 //! partition it reported, nor any before one was found.
 #![no_main]
@@ -75,7 +75,7 @@ impl HostController for HostileStick {
             self.at += 1;
             return Ok(None);
         }
-        let len = if len == 254 { BLOCK } else { usize::from(len) };
+        let len = if len == 254 { buf.len() } else { usize::from(len) };
         let answer = &rest[..len.min(rest.len()).min(buf.len())];
         buf[..answer.len()].copy_from_slice(answer);
         self.at += 1 + answer.len();

@@ -81,8 +81,10 @@ const TOKEN_DATA1: u32 = 1 << 31;
 
 /// qTDs in each slot: a control transfer needs three.
 const TDS: usize = 3;
-/// Data bytes an endpoint's slot holds (one buffer, at most two pages).
-const BUFFER: usize = 2048;
+/// Data bytes an endpoint's slot holds: the longest transfer a class driver
+/// asks (an RT5370's receive transfer, a stick's read ahead), in one buffer
+/// of at most two pages, both in the qTD's page list.
+const BUFFER: usize = 4096;
 /// Bulk endpoints open at once on this controller.
 const BULK_SLOTS: usize = 8;
 /// Bytes of one slot: its QH, its qTDs (a cache line each) and its buffer.

@@ -84,9 +84,10 @@ const CC_NOT_RESPONDING: u32 = 5;
 
 /// TDs in each endpoint's ring: a control transfer needs three and the tail.
 const TDS: usize = 4;
-/// Data bytes an endpoint's slot holds: one Ethernet frame over ECM, or
-/// the largest configuration descriptor the stack reads.
-const BUFFER: usize = 2048;
+/// Data bytes an endpoint's slot holds: the longest transfer a class driver
+/// asks (an RT5370's receive transfer, a stick's read ahead). It crosses at
+/// most one page boundary, as one TD may.
+const BUFFER: usize = 4096;
 /// Bulk endpoints open at once, over all devices on this controller.
 const BULK_SLOTS: usize = 8;
 /// Bytes of one slot: its ED, its TDs (a cache line each) and its buffer.

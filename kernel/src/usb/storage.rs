@@ -48,9 +48,17 @@ const STAGE_TIMEOUT_US: u64 = 2_000_000;
 /// pause between them: a second at most.
 const READY_TRIES: u32 = 10;
 const READY_PAUSE_US: u64 = 100_000;
-/// Bytes asked of every bulk IN transfer: one block, so each transfer the
-/// controller queues is as long as the longest the stick sends.
-const IN_TRANSFER: usize = BLOCK;
+/// Blocks one read asks of the stick: the journal is read front to back at
+/// boot, so a READ(10) of eight blocks (one 4 KiB bulk IN transfer, the most
+/// the host controllers queue) does the work of eight. A read may so run up
+/// to seven blocks past the one asked (never past the stick's end); writes
+/// touch only the block asked.
+const READ_AHEAD: u32 = 8;
+/// Bytes of the data-stage buffer: a read ahead's blocks.
+const IN_TRANSFER: usize = READ_AHEAD as usize * BLOCK;
+/// Bytes asked for a status: a CSW ends with a short packet, and anything
+/// longer than this is no status.
+const STATUS_TRANSFER: usize = BLOCK;
 
 /// The direction and length of a command's data stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,9 +112,9 @@ impl Command {
         Self::ten(0x25, 0, 0, 0, Stage::In(8))
     }
 
-    /// READ(10) of one block.
-    pub fn read(block: u32) -> Self {
-        Self::ten(0x28, 0, block, 1, Stage::In(BLOCK as u32))
+    /// READ(10) of `blocks` blocks from `block`.
+    pub fn read(block: u32, blocks: u16) -> Self {
+        Self::ten(0x28, 0, block, blocks, Stage::In(u32::from(blocks) * BLOCK as u32))
     }
 
     /// WRITE(10) of one block with FUA (force unit access: the status comes
@@ -309,8 +317,11 @@ pub struct UsbStick {
     clock: fn() -> u64,
     /// The data stage of the last IN command.
     buf: [u8; IN_TRANSFER],
+    /// The blocks `buf` holds from the last read (first, count), until the
+    /// next command of any kind.
+    read_ahead: Option<(u32, u32)>,
     /// The last status received.
-    status: [u8; IN_TRANSFER],
+    status: [u8; STATUS_TRANSFER],
 }
 
 impl UsbStick {
@@ -318,7 +329,7 @@ impl UsbStick {
     /// and reads its capacity. `clock` is the kernel's microsecond clock.
     pub fn start(device: DeviceHandle, function: BulkOnly, clock: fn() -> u64) -> Result<Self, StickError> {
         device.with_device(|d| d.set_configuration(function.configuration)).map_err(StickError::Usb)?;
-        let mut stick = Self { device, function, tag: 0, blocks: 0, block_len: 0, no_cache: false, clock, buf: [0; IN_TRANSFER], status: [0; IN_TRANSFER] };
+        let mut stick = Self { device, function, tag: 0, blocks: 0, block_len: 0, no_cache: false, clock, buf: [0; IN_TRANSFER], read_ahead: None, status: [0; STATUS_TRANSFER] };
         stick.command(Command::inquiry(), &[])?;
         stick.wait_ready()?;
         let got = stick.command(Command::read_capacity(), &[])?;
@@ -358,6 +369,7 @@ impl UsbStick {
     /// data lands in `self.buf`, its length returned. A transfer failure or
     /// a phase error is followed by the reset recovery.
     fn command(&mut self, command: Command, out: &[u8]) -> Result<usize, StickError> {
+        self.read_ahead = None;
         let result = self.transport(command, out);
         if matches!(result, Err(StickError::Usb(_) | StickError::Timeout | StickError::Phase)) {
             if let Err(error) = self.reset_recovery() {
@@ -381,7 +393,7 @@ impl UsbStick {
                 self.send(out)?;
             }
             Stage::In(length) => {
-                got = self.receive(false)?;
+                got = self.receive(false, length as usize)?;
                 // A stick may skip a failed command's data and send its status at once.
                 if got == CSW_LEN && length as usize != CSW_LEN {
                     if let Ok(csw) = Csw::parse(&self.buf[..CSW_LEN]) {
@@ -393,7 +405,7 @@ impl UsbStick {
                 }
             }
         }
-        let status = self.receive(true)?;
+        let status = self.receive(true, STATUS_TRANSFER)?;
         let csw = Csw::parse(&self.status[..status]).map_err(|_| StickError::Phase)?;
         Self::status(csw, tag).map(|()| got)
     }
@@ -411,14 +423,16 @@ impl UsbStick {
         self.device.with_device(|d| d.bulk_out(endpoint, data, Delimiting::Announced)).map_err(StickError::Usb)
     }
 
-    /// One bulk IN transfer of `IN_TRANSFER` bytes into `buf` (the data
-    /// buffer, or the caller's for a status, so a status never overwrites
-    /// the data before it), polled until it completes or the stage's
-    /// deadline passes.
-    fn receive(&mut self, status: bool) -> Result<usize, StickError> {
+    /// One bulk IN transfer of at most `len` bytes into the data buffer, or
+    /// the status buffer (so a status never overwrites the data before it),
+    /// polled until it completes or the stage's deadline passes. A data
+    /// stage is asked exactly its length: BOT ends one that fills whole
+    /// packets without a short packet, so asking more would run on into the
+    /// status.
+    fn receive(&mut self, status: bool, len: usize) -> Result<usize, StickError> {
         let (endpoint, deadline) = (self.function.bulk_in, (self.clock)().saturating_add(STAGE_TIMEOUT_US));
         loop {
-            let buf = if status { &mut self.status } else { &mut self.buf };
+            let buf = if status { &mut self.status[..] } else { &mut self.buf[..len.min(IN_TRANSFER)] };
             match self.device.with_device(|d| d.bulk_in(endpoint, buf, Delimiting::Announced)) {
                 Ok(Some(len)) => return Ok(len),
                 Ok(None) if (self.clock)() >= deadline => return Err(StickError::Timeout),
@@ -459,9 +473,16 @@ impl UsbStick {
 impl BlockStore for UsbStick {
     fn read(&mut self, block: u32, buf: &mut [u8; BLOCK]) -> Result<(), StoreError> {
         self.check(block)?;
-        match self.with_retry(Command::read(block), &[]) {
-            Ok(BLOCK) => {
-                buf.copy_from_slice(&self.buf);
+        if let Some((first, count)) = self.read_ahead.filter(|&(first, count)| (first..first + count).contains(&block)) {
+            let at = (block - first) as usize * BLOCK;
+            buf.copy_from_slice(&self.buf[at..at + BLOCK]);
+            return Ok(());
+        }
+        let count = READ_AHEAD.min(self.blocks - block);
+        match self.with_retry(Command::read(block, count as u16), &[]) {
+            Ok(got) if got == count as usize * BLOCK => {
+                self.read_ahead = Some((block, count));
+                buf.copy_from_slice(&self.buf[..BLOCK]);
                 Ok(())
             }
             Ok(_) | Err(_) => Err(StoreError),

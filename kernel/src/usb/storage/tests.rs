@@ -36,7 +36,7 @@ const PASSED_CSW: [u8; CSW_LEN] = [0x55, 0x53, 0x42, 0x53, 0x07, 0x00, 0x00, 0x0
 
 #[test]
 fn cbw_of_read_10_is_the_bytes_linux_sends() {
-    assert_eq!(Cbw { tag: 7, command: Command::read(0x1234) }.to_bytes(), READ_CBW);
+    assert_eq!(Cbw { tag: 7, command: Command::read(0x1234, 1) }.to_bytes(), READ_CBW);
     let write = Cbw { tag: 8, command: Command::write(5) }.to_bytes();
     assert_eq!((write[8..13].to_vec(), write[15..25].to_vec()), (vec![0, 2, 0, 0, 0], vec![0x2a, 0x08, 0, 0, 0, 5, 0, 0, 1, 0]));
     let ready = Cbw { tag: 1, command: Command::test_unit_ready() }.to_bytes();
@@ -135,8 +135,8 @@ impl FakeStick {
                 data([last.to_be_bytes(), self.block_len.to_be_bytes()].concat())
             }
             0x28 => {
-                let at = block as usize * 512;
-                data(self.disk[at..at + 512].to_vec())
+                let (at, blocks) = (block as usize * 512, usize::from(u16::from_be_bytes([cb[7], cb[8]])));
+                data(self.disk[at..at + 512 * blocks].to_vec())
             }
             0x2a => Phase::DataOut(block),
             0x35 if self.refuses_sync => Phase::Status(tag, 1),
@@ -213,9 +213,14 @@ impl BulkFunction for FakeStick {
                     self.phase = Phase::Status(tag, 1);
                     return Err(UsbError::Stall);
                 }
-                buf[..bytes.len()].copy_from_slice(&bytes);
-                self.phase = Phase::Status(tag, 0);
-                Ok(Some(bytes.len()))
+                if buf.len() > bytes.len() && bytes.len() % 512 == 0 {
+                    // No short packet ends this data stage: the transfer would run on into the status.
+                    self.slips.push("asked past a data stage of whole packets");
+                }
+                let sent = bytes.len().min(buf.len());
+                buf[..sent].copy_from_slice(&bytes[..sent]);
+                self.phase = if sent < bytes.len() { Phase::DataIn([&bytes[sent..], &tag.to_le_bytes()[..]].concat()) } else { Phase::Status(tag, 0) };
+                Ok(Some(sent))
             }
             Phase::DataOut(_) => {
                 self.halted = true;
@@ -283,7 +288,7 @@ fn a_stick_with_the_leaderboard_partition_is_used_inside_it_only() {
     assert!(stick.disk[1792 * 512..1793 * 512].iter().all(|&b| b == 0xab));
     assert!(stick.disk[2047 * 512..].iter().all(|&b| b == 0xcd));
     assert_eq!(stick.disk[..512], leaderboard_card()[..512], "the partition table is untouched");
-    // INQUIRY, TEST UNIT READY, READ CAPACITY, the MBR; each write synchronized.
+    // INQUIRY, TEST UNIT READY, READ CAPACITY, the MBR; each write synchronized; the read after them asks the stick again.
     assert_eq!(stick.opcodes, [0x12, 0x00, 0x25, 0x28, 0x2a, 0x35, 0x2a, 0x35, 0x28]);
     assert_eq!((stick.slips.len(), stick.resets), (0, 0), "{:?}", stick.slips);
 }
@@ -382,4 +387,46 @@ fn a_failing_stick_is_reported_not_used_and_the_bus_goes_on() {
     assert!(area.is_none());
     assert_eq!(looked_at.len(), 1);
     assert!(stick.borrow().resets >= 1);
+}
+
+#[test]
+fn the_area_read_front_to_back_takes_a_read_of_eight_blocks_per_eight_and_ends_at_the_stick() {
+    let mut card = leaderboard_card();
+    for (block, bytes) in card[1792 * 512..].chunks_mut(512).enumerate() {
+        bytes.fill(block as u8);
+    }
+    let (stick, (area, _)) = plugged(FakeStick::new(card));
+    let mut area = area.unwrap();
+    let mut back = [0u8; BLOCK];
+    for block in 0..256 {
+        area.read(block, &mut back).unwrap();
+        assert!(back.iter().all(|&b| b == block as u8), "block {block}");
+    }
+    let stick = stick.borrow();
+    let reads = stick.opcodes.iter().filter(|&&op| op == 0x28).count();
+    assert_eq!(reads, 1 + 256 / 8, "the MBR's, then one per eight blocks");
+    assert!(stick.slips.is_empty(), "{:?}", stick.slips);
+}
+
+#[test]
+fn a_write_inside_the_blocks_read_ahead_is_read_back_from_the_stick() {
+    let (stick, (area, _)) = plugged(FakeStick::new(leaderboard_card()));
+    let mut area = area.unwrap();
+    let mut back = [0u8; BLOCK];
+    area.read(0, &mut back).unwrap();
+    area.write(1, &[7; BLOCK]).unwrap();
+    area.read(1, &mut back).unwrap();
+    assert_eq!(back, [7; BLOCK], "the write let go of what was read ahead");
+    assert_eq!(stick.borrow().opcodes[4..], [0x28, 0x2a, 0x35, 0x28]);
+}
+
+#[test]
+fn a_read_ahead_near_the_end_asks_only_the_blocks_the_stick_has() {
+    let (stick, (area, _)) = plugged(FakeStick::new(leaderboard_card()));
+    let mut area = area.unwrap();
+    area.read(253, &mut [0; BLOCK]).unwrap();
+    area.read(255, &mut [0; BLOCK]).unwrap();
+    let stick = stick.borrow();
+    assert_eq!(stick.opcodes.iter().filter(|&&op| op == 0x28).count(), 2, "the MBR's and one of blocks 2045-2047");
+    assert!(stick.slips.is_empty(), "{:?}", stick.slips);
 }
