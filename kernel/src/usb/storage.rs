@@ -473,7 +473,7 @@ impl UsbStick {
 impl BlockStore for UsbStick {
     fn read(&mut self, block: u32, buf: &mut [u8; BLOCK]) -> Result<(), StoreError> {
         self.check(block)?;
-        if let Some((first, count)) = self.read_ahead.filter(|&(first, count)| (first..first + count).contains(&block)) {
+        if let Some((first, _)) = self.read_ahead.filter(|&(first, count)| (first..first + count).contains(&block)) {
             let at = (block - first) as usize * BLOCK;
             buf.copy_from_slice(&self.buf[at..at + BLOCK]);
             return Ok(());
