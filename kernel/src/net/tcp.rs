@@ -117,6 +117,9 @@ pub struct Shared<'s, 'c> {
     pub deadlines: Deadlines,
     /// One entry per slot, in the order `add_slots` made them.
     slots: RefCell<alloc::vec::Vec<Slot>>,
+    /// The slots' ports, each once, so that a pass over the ports does
+    /// not search the slots for them (HTTPS's would be behind every HTTP slot).
+    ports: RefCell<alloc::vec::Vec<u16>>,
     /// What `keep_one_listening` saw of each slot on its last pass, kept so
     /// that the network loop's every pass does not allocate.
     states: RefCell<alloc::vec::Vec<SlotState>>,
@@ -144,6 +147,7 @@ impl<'s, 'c> Shared<'s, 'c> {
             sockets: RefCell::new(sockets),
             deadlines: Deadlines::new(),
             slots: RefCell::new(alloc::vec::Vec::new()),
+            ports: RefCell::new(alloc::vec::Vec::new()),
             states: RefCell::new(alloc::vec::Vec::new()),
             buffer_bytes: (rx_bytes, tx_bytes),
             now_us,
@@ -160,6 +164,10 @@ impl<'s, 'c> Shared<'s, 'c> {
         let mut sockets = self.sockets.borrow_mut();
         let mut slots = self.slots.borrow_mut();
         let first = slots.len();
+        let mut ports = self.ports.borrow_mut();
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
         slots.extend((0..count).map(|_| {
             let rx = tcp::SocketBuffer::new(alloc::vec![0; rx_bytes]);
             let tx = tcp::SocketBuffer::new(alloc::vec![0; tx_bytes]);
@@ -259,11 +267,8 @@ impl<'s, 'c> Shared<'s, 'c> {
             }));
         }
         let now_us = (self.now_us)();
-        for (n, state) in states.iter().enumerate() {
-            if states[..n].iter().any(|earlier| earlier.port == state.port) {
-                continue;
-            }
-            match choose_eviction(&states, state.port, now_us) {
+        for &port in self.ports.borrow().iter() {
+            match choose_eviction(&states, port, now_us) {
                 Eviction::Evict(victim) => {
                     slots[victim].evict.set(true);
                     self.counters.evicted.increment();
