@@ -14,7 +14,7 @@ use crate::console::{self, Console};
 use crate::counters::HeapUsage;
 use crate::net::bridge::{Bridge, BridgeCounters};
 use crate::net::datagram::DatagramService;
-use crate::net::device::{NetDevice, NicCounters};
+use crate::net::device::{MacDisplay, NetDevice, NicCounters};
 use crate::net::radio::Radio;
 use crate::net::tcp::SlotCounters;
 use crate::net::Network;
@@ -184,8 +184,8 @@ pub fn start(board: &Board, dtb_address: usize) -> ! {
     let network = Network::new(nic, &nic_counters, config.address, config.prefix_len, seed, time::micros_since_power_on());
     let mac = network.mac_address();
     log::info!(
-        "NIC up: {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {}/{} (+{} ms)",
-        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], config.address, config.prefix_len, since_entry()
+        "NIC up: {}, {}/{} (+{} ms)",
+        MacDisplay(mac), config.address, config.prefix_len, since_entry()
     );
 
     let crash_at = match config.crash {

@@ -23,7 +23,7 @@ use crate::sd::{CardError, HostError, SdCard};
 use crate::time;
 use crate::usb::bus::{Event, UsbBus};
 use crate::usb::ecm::EcmNic;
-use crate::usb::rt2800_bus::start_radio;
+use crate::usb::rt2800_bus::{start_radio, DongleRadio};
 use crate::usb::shared::SharedBus;
 use crate::usb::storage::find_leaderboard_stick;
 use crate::usb::HostController;
@@ -231,15 +231,16 @@ pub struct UsbDevices {
 }
 
 /// The USB bus on `hosts` (see `usb_bus`) with what was plugged in at boot:
-/// the first RT5370/RT5372 dongle that comes up is the Wi-Fi radio, the
-/// first CDC Ethernet adapter the NIC, and with `want_stick` (the board
+/// the first RT5370/RT5372 dongle that comes up is the Wi-Fi radio (taken
+/// up again if it is unplugged and plugged back in), the first CDC Ethernet adapter the NIC, and with `want_stick` (the board
 /// has no other storage with a leaderboard area) the first mass-storage
 /// stick with a leaderboard partition the leaderboard's store. The bus is
 /// let go when none of them came up.
 pub fn usb_devices(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool, want_stick: bool) -> UsbDevices {
     let bus = SharedBus::new(usb_bus(gates, hosts, clear_siddq));
     let mut events = bus.poll();
-    let radio = start_radio(&bus, &events, rt2800::firmware::embedded(), time::micros_since_power_on).map(|radio| Box::new(radio) as Box<dyn Radio>);
+    let firmware = rt2800::firmware::embedded();
+    let radio = start_radio(&bus, &events, firmware, time::micros_since_power_on);
     let mut storage = None;
     if want_stick {
         let (stick, looked_at) = find_leaderboard_stick(&bus, &events, time::micros_since_power_on);
@@ -248,5 +249,7 @@ pub fn usb_devices(gates: &[RegisterSetup], hosts: &[UsbHost], clear_siddq: bool
         events.retain(|event| !matches!(event, Event::Attached(id) if looked_at.contains(id)));
     }
     let nic = EcmNic::claim(&bus, &events).map(|nic| Box::new(nic) as Box<dyn NetDevice>);
+    // Without an ECM adapter polling the bus, the radio polls it while its dongle is away.
+    let radio = radio.zip(firmware).map(|(radio, firmware)| Box::new(DongleRadio::new(bus.clone(), radio, firmware, time::micros_since_power_on, nic.is_none())) as Box<dyn Radio>);
     UsbDevices { nic, radio, storage }
 }

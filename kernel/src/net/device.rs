@@ -20,6 +20,16 @@ pub const MAX_FRAME: usize = 1518;
 /// IP MTU the stack is told about.
 pub const MTU: usize = 1500;
 
+/// A MAC address as people write it (`02:00:00:00:00:01`), for logs.
+pub struct MacDisplay(pub [u8; 6]);
+
+impl core::fmt::Display for MacDisplay {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let [a, b, c, d, e, g] = self.0;
+        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
+    }
+}
+
 /// What a receive attempt produced.
 pub enum Received {
     /// A frame of this many bytes is in the caller's buffer.

@@ -71,6 +71,12 @@ impl FakeDongle {
         }
     }
 
+    /// The same dongle with another MAC address in its eFuse.
+    pub(crate) fn with_mac(mut self, mac: [u8; 6]) -> Self {
+        self.efuse[4..10].copy_from_slice(&mac);
+        self
+    }
+
     fn transfer(&mut self) -> Result<(), BusError> {
         match self.vanish_in {
             Some(0) => Err(BusError::Gone),

@@ -11,7 +11,6 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 use core::net::Ipv4Addr;
 
 use core::cell::RefCell;
@@ -25,6 +24,7 @@ use lease_table::LeaseTable;
 use super::config::Config;
 use crate::counters::Counter;
 use crate::net::datagram::DatagramService;
+use crate::net::device::MacDisplay;
 
 /// UDP port the replies go to (RFC 2131, section 4.1).
 pub const CLIENT_PORT: u16 = 68;
@@ -248,7 +248,7 @@ impl DhcpServer {
     ) -> Option<DhcpReply> {
         let Some(addr) = self.choose(mac, requested, now) else {
             bump(&mut self.counters.exhausted);
-            log::warn!("dhcp: pool exhausted, no address for {}", MacAddr(mac));
+            log::warn!("dhcp: pool exhausted, no address for {}", MacDisplay(mac));
             return None;
         };
         self.claim(addr, mac, now.saturating_add(OFFER_HOLD_SECS), false, now);
@@ -273,11 +273,11 @@ impl DhcpServer {
         if self.available_to(u32::from(addr), mac, now) {
             self.claim(u32::from(addr), mac, now.saturating_add(u64::from(self.lease_secs)), true, now);
             bump(&mut self.counters.acks);
-            log::debug!("dhcp: {} leased to {}", addr, MacAddr(mac));
+            log::debug!("dhcp: {} leased to {}", addr, MacDisplay(mac));
             Ok(self.write(packet, Answer::Ack(addr), reply))
         } else {
             bump(&mut self.counters.naks);
-            log::debug!("dhcp: {} refused to {}", addr, MacAddr(mac));
+            log::debug!("dhcp: {} refused to {}", addr, MacDisplay(mac));
             Ok(self.write(packet, Answer::Nak, reply))
         }
     }
@@ -302,7 +302,7 @@ impl DhcpServer {
             Some(binding) if binding.owner == Some(mac) => {
                 *binding = Binding { owner: None, expires: now.saturating_add(DECLINE_HOLD_SECS), bound: false };
                 bump(&mut self.counters.declines);
-                log::warn!("dhcp: {} declined by {}, another host uses it", addr, MacAddr(mac));
+                log::warn!("dhcp: {} declined by {}, another host uses it", addr, MacDisplay(mac));
                 Ok(())
             }
             _ => Err(Dropped::Foreign),
@@ -428,16 +428,6 @@ fn addresses(first: u32, last: u32) -> usize {
 
 fn bump(counter: &mut u32) {
     *counter = counter.saturating_add(1);
-}
-
-/// A MAC address as people write it, for logs.
-struct MacAddr(Mac);
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [a, b, c, d, e, g] = self.0;
-        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
-    }
 }
 
 /// The DHCP server on UDP port 67, as the network loop runs it and

@@ -194,6 +194,11 @@ impl UsbBus {
         (events, handed_over)
     }
 
+    /// Every device attached, as of the last poll.
+    pub fn attached(&self) -> Vec<DeviceId> {
+        self.hosts.iter().flat_map(|h| &h.ports).filter_map(|port| if let Port::Device(id, _) = port { Some(*id) } else { None }).collect()
+    }
+
     /// What enumeration learnt about a device still attached.
     pub fn info(&self, id: DeviceId) -> Option<&DeviceInfo> {
         self.hosts.iter().flat_map(|h| &h.ports).find_map(|port| match port {

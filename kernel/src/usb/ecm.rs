@@ -15,7 +15,7 @@ use super::bus::{DeviceId, DeviceInfo, Event};
 use super::descriptor::{Configuration, TransferType, CS_INTERFACE};
 use super::shared::{DeviceHandle, SharedBus};
 use super::{request, Delimiting, UsbError};
-use crate::net::device::{NetDevice, Received, MAX_FRAME};
+use crate::net::device::{MacDisplay, NetDevice, Received, MAX_FRAME};
 
 /// CDC communications interface class, and its Ethernet subclass.
 const CLASS_CDC: u8 = 0x02;
@@ -230,17 +230,12 @@ fn try_start(device: &DeviceHandle) -> Option<(EcmFunction, [u8; 6])> {
 }
 
 fn ignore(bus: &SharedBus, id: DeviceId) {
-    bus.with_info(id, |info| log::info!("USB {}: {} device, no driver here: ignored", info.name, info.classes()));
-}
-
-/// Formats a MAC address the usual way.
-struct MacDisplay([u8; 6]);
-
-impl core::fmt::Display for MacDisplay {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let [a, b, c, d, e, g] = self.0;
-        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
-    }
+    bus.with_info(id, |info| {
+        // An RT5370 dongle plugged in is the radio's to take (`rt2800_bus::DongleRadio`).
+        if !crate::rt2800::drives(info.device.vendor, info.device.product) {
+            log::info!("USB {}: {} device, no driver here: ignored", info.name, info.classes());
+        }
+    });
 }
 
 impl NetDevice for EcmNic {

@@ -1,19 +1,27 @@
 //! The RT5370 dongle on the USB stack: `rt2800::Rt2800Bus` over a device
-//! handle of the shared bus, and `start_radio`, which a board calls after
-//! the bus's first poll to bring the first such dongle up as its radio.
+//! handle of the shared bus; `start_radio`, which a board calls after the
+//! bus's first poll to bring the first such dongle up as its radio; and
+//! `DongleRadio`, that radio as the access point keeps it: a dongle pulled
+//! out and plugged back in is taken up again.
 //!
 //! It sits on the USB side because only the USB core knows descriptors,
 //! endpoints and `UsbError`: `rt2800` sees nothing but the trait (and is
 //! host-tested against its own fake bus), while this file is tested
 //! against the fake controller of `bus::tests`, down to the setup packets.
 
+use alloc::vec::Vec;
 use core::fmt;
 
-use super::bus::Event;
+use super::bus::{DeviceId, Event};
 use super::descriptor::{Configuration, TransferType};
 use super::shared::{DeviceHandle, SharedBus};
 use super::{request, Delimiting, UsbError};
+use crate::net::device::{MacDisplay, Received};
+use crate::net::radio::{Radio, RadioCapabilities};
 use crate::rt2800::{self, BusError, Rt2800Bus, Rt5370};
+
+/// How often a radio whose dongle is away looks for it on the bus.
+const LOOK_FOR_DONGLE_US: u64 = 500_000;
 
 /// Why a dongle did not become the radio.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +157,131 @@ fn bring_up(device: DeviceHandle, firmware: &[u8], clock: fn() -> u64, name: &st
     let (out, input) = bus.pipes();
     log::info!("USB {name}: RT5370 dongle, bulk OUT {out:#04x} IN {input:#04x}");
     Rt5370::new(bus, firmware).map_err(DongleError::Driver)
+}
+
+/// The access point's radio on a USB dongle that may go away: while it is
+/// plugged in, the dongle's `Rt5370`; once it is gone (its transfers fail
+/// with `BusError::Gone`), every half second a look at the bus for an RT5370
+/// no driver holds, brought up (the network pauses for its firmware load)
+/// and tuned to the channel. Only the dongle with the access point's BSSID
+/// (its MAC address) is taken: the stations and the beacons name that
+/// address. Another is logged and left alone until it is plugged in again.
+pub struct DongleRadio {
+    bus: SharedBus,
+    firmware: &'static [u8],
+    clock: fn() -> u64,
+    /// The radio polls the bus itself: no other driver does (see `shared`).
+    polls_bus: bool,
+    bssid: [u8; 6],
+    capabilities: RadioCapabilities,
+    frequency: Option<u16>,
+    /// The dongle, until it is gone and its frames' statuses are handed on.
+    radio: Option<Rt5370<Rt2800Usb>>,
+    next_look_us: u64,
+    /// Dongles looked at and not taken, while they stay plugged in.
+    passed_over: Vec<DeviceId>,
+}
+
+impl DongleRadio {
+    /// Keeps `radio` (from `start_radio` on `bus`) as the access point's.
+    /// `polls_bus`: no other driver polls the bus after boot.
+    pub fn new(bus: SharedBus, radio: Rt5370<Rt2800Usb>, firmware: &'static [u8], clock: fn() -> u64, polls_bus: bool) -> Self {
+        let (bssid, capabilities) = (radio.mac_address(), radio.capabilities());
+        Self { bus, firmware, clock, polls_bus, bssid, capabilities, frequency: None, radio: Some(radio), next_look_us: 0, passed_over: Vec::new() }
+    }
+
+    /// True while a dongle is plugged in and working.
+    pub fn is_up(&self) -> bool {
+        self.radio.as_ref().is_some_and(|radio| !radio.is_gone())
+    }
+
+    fn look_for_dongle(&mut self, now_us: u64) {
+        if self.radio.is_some() || now_us < self.next_look_us {
+            return;
+        }
+        self.next_look_us = now_us.saturating_add(LOOK_FOR_DONGLE_US);
+        if self.polls_bus {
+            self.bus.poll();
+        }
+        let unclaimed = self.bus.unclaimed();
+        self.passed_over.retain(|id| unclaimed.contains(id));
+        for id in unclaimed {
+            let is_dongle = |info: &super::bus::DeviceInfo| rt2800::drives(info.device.vendor, info.device.product);
+            if self.passed_over.contains(&id) || self.bus.with_info(id, is_dongle) != Some(true) {
+                continue;
+            }
+            self.passed_over.push(id);
+            let Some(device) = self.bus.claim(id) else { continue };
+            let name = device.name();
+            match bring_up(device, self.firmware, self.clock, &name) {
+                Ok(radio) if radio.mac_address() == self.bssid => {
+                    log::info!("USB {name}: the access point's dongle is back: on the air again");
+                    let mut radio = radio;
+                    if let Some(mhz) = self.frequency {
+                        radio.set_frequency(mhz);
+                    }
+                    self.radio = Some(radio);
+                    return;
+                }
+                Ok(_) => log::warn!("USB {name}: another RT5370 dongle; the access point is {}'s: plug that one back in, or restart", MacDisplay(self.bssid)),
+                Err(error) => log::warn!("USB {name}: RT5370 bring-up failed: {error}"),
+            }
+        }
+    }
+}
+
+impl Radio for DongleRadio {
+    fn mac_address(&self) -> [u8; 6] {
+        self.bssid
+    }
+
+    fn capabilities(&self) -> RadioCapabilities {
+        self.capabilities
+    }
+
+    fn set_frequency(&mut self, mhz: u16) {
+        self.frequency = Some(mhz);
+        if let Some(radio) = &mut self.radio {
+            radio.set_frequency(mhz);
+        }
+    }
+
+    fn receive(&mut self, frame: &mut [u8]) -> Received {
+        match &mut self.radio {
+            Some(radio) => radio.receive(frame),
+            None => Received::Nothing,
+        }
+    }
+
+    fn transmit(&mut self, frame: &[u8], ack_token: Option<u32>, now_us: u64) -> bool {
+        self.radio.as_mut().is_some_and(|radio| radio.transmit(frame, ack_token, now_us))
+    }
+
+    fn tx_status(&mut self, now_us: u64) -> Option<(u32, bool)> {
+        if let Some(radio) = &mut self.radio {
+            let status = radio.tx_status(now_us);
+            if status.is_some() || !radio.is_gone() {
+                return status;
+            }
+            // Gone, and every frame it held reported: the handle is let go.
+            self.radio = None;
+        }
+        self.look_for_dongle(now_us);
+        None
+    }
+
+    fn deadline(&self) -> Option<u64> {
+        match &self.radio {
+            Some(radio) => radio.deadline(),
+            None => Some(self.next_look_us),
+        }
+    }
+
+    fn interrupt_id(&self) -> Option<u32> {
+        None
+    }
+
+    fn acknowledge_interrupt(&mut self) {}
 }
 
 #[cfg(test)]

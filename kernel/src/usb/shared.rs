@@ -10,13 +10,15 @@
 //! handle is dropped.
 //!
 //! Who polls the ports: the board's NIC when it is an ECM adapter (it looks
-//! twice a second and on each port-change interrupt), because it is the
-//! only driver that takes devices plugged in after boot. Detaching reaches
+//! twice a second and on each port-change interrupt), else the radio while
+//! its dongle is away (`rt2800_bus::DongleRadio`): one poller, so no
+//! driver's events go to another. A driver that does not poll finds a
+//! device plugged in since among the `unclaimed` ones. Detaching reaches
 //! every driver without events: the poll forgets a device that went away,
 //! and every transfer through a handle on a forgotten device fails with
 //! `UsbError::NoDevice` (as a transfer to an unplugged device already fails
-//! on the controller, before any poll). A board whose NIC is the EMAC does
-//! not poll after boot: its dongle's unplugging is seen by its transfers.
+//! on the controller, before any poll): a dongle's unplugging is seen by
+//! its transfers.
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
@@ -57,6 +59,13 @@ impl SharedBus {
         }
         shared.claimed.push(id);
         Some(DeviceHandle { bus: self.clone(), id })
+    }
+
+    /// The attached devices no driver holds: where a driver that does not
+    /// poll finds a device plugged in since (whoever polled saw it attach).
+    pub fn unclaimed(&self) -> Vec<DeviceId> {
+        let shared = self.0.borrow();
+        shared.bus.attached().into_iter().filter(|id| !shared.claimed.contains(id)).collect()
     }
 
     /// `f` of what enumeration learnt about `id`, while it is attached.

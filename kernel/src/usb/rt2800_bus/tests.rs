@@ -12,6 +12,7 @@ use super::*;
 use crate::net::device::{NetDevice, Received};
 use crate::net::radio::Radio;
 use crate::rt2800::bus::{mode, request as rt};
+use crate::rt2800::device::MAX_IN_FLIGHT;
 use crate::rt2800::tests::{firmware, FakeBus, FakeDongle};
 use crate::usb::bus::tests::{attached, fake_bus, frame, FakeDevice, FakeState};
 use crate::usb::bus::DeviceId;
@@ -168,7 +169,11 @@ fn delay_us_spins_on_the_clock_for_at_least_the_time_asked() {
 
 /// An RT5370 whose vendor requests and bulk pipes reach `rt2800`'s fake chip.
 fn rt5370_with_chip() -> FakeDevice {
-    let chip: Rc<RefCell<dyn crate::rt2800::Rt2800Bus>> = Rc::new(RefCell::new(FakeBus::new(FakeDongle::rt5370())));
+    rt5370_with(FakeDongle::rt5370())
+}
+
+fn rt5370_with(dongle: FakeDongle) -> FakeDevice {
+    let chip: Rc<RefCell<dyn crate::rt2800::Rt2800Bus>> = Rc::new(RefCell::new(FakeBus::new(dongle)));
     FakeDevice { chip: Some(chip), ..rt5370() }
 }
 
@@ -278,4 +283,82 @@ fn the_radio_goes_on_when_the_ecm_adapter_is_pulled_out() {
     assert!(radio.transmit(&data_frame(), Some(1), 0));
     assert!(!radio.is_gone());
     assert_eq!(port(&state, 1, |d| d.bulk_endpoints.clone()), [0x01]);
+}
+
+/// The access point's radio on the dongle of port 1 (an ECM adapter on
+/// port 0 when `with_ecm`), as `sunxi::usb_devices` makes it.
+fn dongle_radio(with_ecm: bool) -> (SharedBus, Rc<RefCell<FakeState>>, DongleRadio, Option<EcmNic>) {
+    let mut devices = alloc::vec![(1, rt5370_with_chip())];
+    if with_ecm {
+        devices.push((0, FakeDevice::usb_net()));
+    }
+    let (bus, state, events) = first_poll(devices);
+    let file: &'static [u8] = alloc::boxed::Box::leak(firmware().into_boxed_slice());
+    let radio = start_radio(&bus, &events, Some(file), ticking_clock).expect("radio up");
+    let nic = EcmNic::claim(&bus, &events);
+    let radio = DongleRadio::new(bus.clone(), radio, file, ticking_clock, nic.is_none());
+    (bus, state, radio, nic)
+}
+
+/// Pulls the dongle out and lets the radio see it gone (a transmit fails,
+/// the statuses of what it held are handed on); the dongle's setup packets.
+fn pull_out(state: &Rc<RefCell<FakeState>>, radio: &mut DongleRadio, now_us: u64) -> usize {
+    let dongle = state.borrow_mut().unplug(1).expect("a dongle on port 2");
+    assert!(!radio.transmit(&data_frame(), Some(9), now_us));
+    let statuses = (0..=MAX_IN_FLIGHT).take_while(|_| radio.tx_status(now_us).is_some()).count();
+    assert!(statuses <= MAX_IN_FLIGHT);
+    assert!(!radio.is_up());
+    dongle.vendor_setups.len()
+}
+
+#[test]
+fn the_dongle_plugged_back_in_is_taken_up_again_on_its_channel() {
+    let (_bus, state, mut radio, _) = dongle_radio(false);
+    assert!(radio.transmit(&data_frame(), Some(1), 0));
+    let boot_setups = pull_out(&state, &mut radio, 10);
+    assert_eq!(radio.deadline(), Some(10 + LOOK_FOR_DONGLE_US), "it asks to be woken to look again");
+    radio.set_frequency(2437);
+    state.borrow_mut().plug(1, rt5370_with_chip());
+    assert_eq!(radio.tx_status(20), None, "not looked at before the half second");
+    assert!(!radio.is_up());
+    assert_eq!(radio.tx_status(10 + LOOK_FOR_DONGLE_US), None);
+    assert!(radio.is_up(), "the radio polled the bus itself (no ECM adapter) and brought the dongle up");
+    assert_eq!(radio.mac_address(), EEPROM_MAC);
+    // The same bring-up as at boot, then the channel asked while it was away.
+    assert!(port(&state, 1, |d| d.vendor_setups.len()) > boot_setups, "{boot_setups} setup packets at boot");
+    assert!(radio.transmit(&data_frame(), Some(2), 0));
+    assert_eq!(port(&state, 1, |d| d.bulk_endpoints.clone()), [0x01]);
+}
+
+#[test]
+fn another_dongle_is_left_alone_and_not_tried_again_while_it_stays() {
+    let (bus, state, mut radio, _) = dongle_radio(false);
+    pull_out(&state, &mut radio, 0);
+    state.borrow_mut().plug(1, rt5370_with(FakeDongle::rt5370().with_mac([0x02, 0, 0, 0, 0, 0x99])));
+    radio.tx_status(LOOK_FOR_DONGLE_US);
+    assert!(!radio.is_up(), "its MAC address is not the access point's BSSID");
+    let tried = port(&state, 1, |d| d.vendor_setups.len());
+    assert!(tried > 0);
+    radio.tx_status(3 * LOOK_FOR_DONGLE_US);
+    assert_eq!(port(&state, 1, |d| d.vendor_setups.len()), tried, "passed over while it stays plugged in");
+    assert_eq!(bus.unclaimed().len(), 1, "and let go");
+    // The right one plugged in instead is taken.
+    state.borrow_mut().unplug(1);
+    state.borrow_mut().plug(1, rt5370_with_chip());
+    radio.tx_status(5 * LOOK_FOR_DONGLE_US);
+    assert!(radio.is_up());
+}
+
+#[test]
+fn beside_an_ecm_adapter_the_radio_does_not_poll_and_finds_the_dongle_after_the_adapters_poll() {
+    let (_bus, state, mut radio, nic) = dongle_radio(true);
+    let mut nic = nic.expect("ECM adapter");
+    pull_out(&state, &mut radio, 0);
+    state.borrow_mut().plug(1, rt5370_with_chip());
+    radio.tx_status(LOOK_FOR_DONGLE_US);
+    assert!(!radio.is_up(), "the ECM adapter is the bus's poller: nothing new yet");
+    nic.service(10_000_000);
+    radio.tx_status(2 * LOOK_FOR_DONGLE_US);
+    assert!(radio.is_up());
+    assert!(nic.transmit(&frame(64)), "the adapter went on throughout");
 }
