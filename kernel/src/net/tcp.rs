@@ -247,9 +247,20 @@ impl<'s, 'c> Shared<'s, 'c> {
 
     /// For each port with no slot listening, evicts the connection that has
     /// waited longest for its client (see `choose_eviction`). Called after
-    /// each accept and on every pass of the network loop.
+    /// each accept and on every pass of the network loop, so the usual case
+    /// (every port has a slot listening or being freed, and
+    /// `choose_eviction` would decide nothing) is found without a look at
+    /// every slot's state.
     pub fn keep_one_listening(&self) {
         let slots = self.slots.borrow();
+        let every_port_listens = {
+            let sockets = self.sockets.borrow();
+            let listens = |slot: &Slot| slot.evict.get() || sockets.get::<tcp::Socket>(slot.handle).is_listening();
+            self.ports.borrow().iter().all(|&port| slots.iter().any(|slot| slot.port == port && listens(slot)))
+        };
+        if every_port_listens {
+            return;
+        }
         let mut states = self.states.borrow_mut();
         states.clear();
         {
