@@ -40,8 +40,8 @@ for t in "${targets[@]}"; do
     echo "fuzzing $t for ${secs}s" >&2
     rc=0
     fuzz run "$t" -- -max_total_time="$secs" ${runs_cap:+-runs="$runs_cap"} -print_final_stats=1 >"$log" 2>&1 || rc=$?
-    rate=$(awk -F': *' '/^stat::/ && $1 ~ /average_exec_per_sec/ { print $2 }' "$log" | tail -1)
-    runs=$(awk -F': *' '/^stat::number_of_executed_units/ { print $2 }' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     [[ -n $runs ]] || runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
     corpus=$(find "fuzz/corpus/$t" -type f | wc -l)
