@@ -232,7 +232,7 @@ fn try_start(device: &DeviceHandle) -> Option<(EcmFunction, [u8; 6])> {
 fn ignore(bus: &SharedBus, id: DeviceId) {
     bus.with_info(id, |info| {
         // An RT5370 dongle plugged in is the radio's to take (`rt2800_bus::DongleRadio`).
-        if !crate::rt2800::drives(info.device.vendor, info.device.product) {
+        if !super::rt2800_bus::is_dongle(info) {
             log::info!("USB {}: {} device, no driver here: ignored", info.name, info.classes());
         }
     });

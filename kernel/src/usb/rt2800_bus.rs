@@ -12,7 +12,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::bus::{DeviceId, Event};
+use super::bus::{DeviceId, DeviceInfo, Event};
 use super::descriptor::{Configuration, TransferType};
 use super::shared::{DeviceHandle, SharedBus};
 use super::{request, Delimiting, UsbError};
@@ -127,36 +127,42 @@ impl Rt2800Bus for Rt2800Usb {
 }
 
 /// Brings up the first RT5370/RT5372 dongle among the devices the bus's
-/// first poll found (`rt2800::drives`) with `firmware` (the whole
-/// rt2870.bin; `None`: this image has none, said once on the log). A dongle
-/// that fails is logged and let go (the next one is tried); `None`: no radio,
-/// and the appliance goes on without Wi-Fi.
+/// first poll found (`is_dongle`) with `firmware` (the whole rt2870.bin;
+/// `None`: this image has none, said once on the log). A dongle that fails
+/// is logged and let go (the next one is tried); `None`: no radio, and the
+/// appliance goes on without Wi-Fi.
 pub fn start_radio(bus: &SharedBus, events: &[Event], firmware: Option<&[u8]>, clock: fn() -> u64) -> Option<Rt5370<Rt2800Usb>> {
-    let is_dongle = |info: &super::bus::DeviceInfo| rt2800::drives(info.device.vendor, info.device.product);
     let dongles = events.iter().filter_map(|event| match *event {
         Event::Attached(id) if bus.with_info(id, is_dongle) == Some(true) => Some(id),
         _ => None,
     });
     for id in dongles {
         let Some(device) = bus.claim(id) else { continue };
-        let name = device.name();
         let Some(firmware) = firmware else {
-            log::warn!("USB {name}: RT5370 dongle, but this image was built without rt2870.bin (tools/firmware.sh): no Wi-Fi radio");
+            log::warn!("USB {}: RT5370 dongle, but this image was built without rt2870.bin (tools/firmware.sh): no Wi-Fi radio", device.name());
             return None;
         };
-        match bring_up(device, firmware, clock, &name) {
-            Ok(radio) => return Some(radio),
-            Err(error) => log::warn!("USB {name}: RT5370 bring-up failed: {error}"),
+        if let Some(radio) = bring_up(device, firmware, clock) {
+            return Some(radio);
         }
     }
     None
 }
 
-fn bring_up(device: DeviceHandle, firmware: &[u8], clock: fn() -> u64, name: &str) -> Result<Rt5370<Rt2800Usb>, DongleError> {
-    let bus = Rt2800Usb::new(device, clock)?;
-    let (out, input) = bus.pipes();
-    log::info!("USB {name}: RT5370 dongle, bulk OUT {out:#04x} IN {input:#04x}");
-    Rt5370::new(bus, firmware).map_err(DongleError::Driver)
+/// True for a device the `rt2800` driver drives, by its USB ids.
+pub fn is_dongle(info: &DeviceInfo) -> bool {
+    rt2800::drives(info.device.vendor, info.device.product)
+}
+
+/// The driver up on `device`; a failure is logged (and the device let go).
+fn bring_up(device: DeviceHandle, firmware: &[u8], clock: fn() -> u64) -> Option<Rt5370<Rt2800Usb>> {
+    let name = device.name();
+    let radio = Rt2800Usb::new(device, clock).and_then(|bus| {
+        let (out, input) = bus.pipes();
+        log::info!("USB {name}: RT5370 dongle, bulk OUT {out:#04x} IN {input:#04x}");
+        Rt5370::new(bus, firmware).map_err(DongleError::Driver)
+    });
+    radio.map_err(|error| log::warn!("USB {name}: RT5370 bring-up failed: {error}")).ok()
 }
 
 /// The access point's radio on a USB dongle that may go away: while it is
@@ -206,25 +212,23 @@ impl DongleRadio {
         let unclaimed = self.bus.unclaimed();
         self.passed_over.retain(|id| unclaimed.contains(id));
         for id in unclaimed {
-            let is_dongle = |info: &super::bus::DeviceInfo| rt2800::drives(info.device.vendor, info.device.product);
             if self.passed_over.contains(&id) || self.bus.with_info(id, is_dongle) != Some(true) {
                 continue;
             }
             self.passed_over.push(id);
             let Some(device) = self.bus.claim(id) else { continue };
             let name = device.name();
-            match bring_up(device, self.firmware, self.clock, &name) {
-                Ok(radio) if radio.mac_address() == self.bssid => {
+            match bring_up(device, self.firmware, self.clock) {
+                Some(mut radio) if radio.mac_address() == self.bssid => {
                     log::info!("USB {name}: the access point's dongle is back: on the air again");
-                    let mut radio = radio;
                     if let Some(mhz) = self.frequency {
                         radio.set_frequency(mhz);
                     }
                     self.radio = Some(radio);
                     return;
                 }
-                Ok(_) => log::warn!("USB {name}: another RT5370 dongle; the access point is {}'s: plug that one back in, or restart", MacDisplay(self.bssid)),
-                Err(error) => log::warn!("USB {name}: RT5370 bring-up failed: {error}"),
+                Some(_) => log::warn!("USB {name}: another RT5370 dongle; the access point is {}'s: plug that one back in, or restart", MacDisplay(self.bssid)),
+                None => {}
             }
         }
     }

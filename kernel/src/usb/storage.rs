@@ -432,7 +432,7 @@ impl UsbStick {
     fn receive(&mut self, status: bool, len: usize) -> Result<usize, StickError> {
         let (endpoint, deadline) = (self.function.bulk_in, (self.clock)().saturating_add(STAGE_TIMEOUT_US));
         loop {
-            let buf = if status { &mut self.status[..] } else { &mut self.buf[..len.min(IN_TRANSFER)] };
+            let buf = if status { &mut self.status[..len.min(STATUS_TRANSFER)] } else { &mut self.buf[..len.min(IN_TRANSFER)] };
             match self.device.with_device(|d| d.bulk_in(endpoint, buf, Delimiting::Announced)) {
                 Ok(Some(len)) => return Ok(len),
                 Ok(None) if (self.clock)() >= deadline => return Err(StickError::Timeout),
